@@ -1,0 +1,236 @@
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+/**
+ * The whole D1 schema. Every tenant table carries `org_id`; all access to those tables goes
+ * through `TenantDb` (src/db/tenant.ts), which adds the org condition to every statement.
+ * Timestamps are ISO-8601 UTC strings; JSON columns are text with `mode: "json"`.
+ */
+
+const timestamps = {
+  createdAt: text("created_at").notNull(),
+  updatedAt: text("updated_at").notNull(),
+};
+
+export const organizations = sqliteTable("organizations", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  /** Overrides RATE_LIMIT_PER_MINUTE for this org when set. */
+  rateLimitPerMinute: integer("rate_limit_per_minute"),
+  maxConcurrentCalls: integer("max_concurrent_calls").notNull().default(10),
+  ...timestamps,
+});
+
+export const apiKeys = sqliteTable(
+  "api_keys",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull().references(() => organizations.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    keyHash: text("key_hash").notNull(),
+    /** First characters and last four, enough for a person to recognise a key in a list. */
+    prefix: text("prefix").notNull(),
+    last4: text("last4").notNull(),
+    lastUsedAt: text("last_used_at"),
+    revokedAt: text("revoked_at"),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [uniqueIndex("api_keys_hash_idx").on(t.keyHash), index("api_keys_org_idx").on(t.orgId)],
+);
+
+export const idempotencyKeys = sqliteTable(
+  "idempotency_keys",
+  {
+    orgId: text("org_id").notNull(),
+    route: text("route").notNull(),
+    key: text("key").notNull(),
+    requestHash: text("request_hash").notNull(),
+    state: text("state", { enum: ["in_progress", "done"] }).notNull(),
+    lockedUntil: integer("locked_until").notNull(),
+    responseStatus: integer("response_status"),
+    responseBody: text("response_body"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.route, t.key] }), index("idempotency_created_idx").on(t.createdAt)],
+);
+
+/** Platform catalogue rows have a null `org_id` and are readable by every org. */
+export const voices = sqliteTable(
+  "voices",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id"),
+    name: text("name").notNull(),
+    provider: text("provider", { enum: ["elevenlabs", "deepgram", "cartesia", "openai"] }).notNull(),
+    providerVoiceId: text("provider_voice_id").notNull(),
+    type: text("type", { enum: ["system", "reference", "custom"] }).notNull(),
+    language: text("language"),
+    gender: text("gender"),
+    description: text("description"),
+    status: text("status", { enum: ["active", "training", "failed"] }).notNull(),
+    ...timestamps,
+  },
+  (t) => [index("voices_org_idx").on(t.orgId, t.name)],
+);
+
+export const agents = sqliteTable(
+  "agents",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull(),
+    name: text("name").notNull(),
+    description: text("description"),
+    status: text("status", { enum: ["active", "draft", "creating", "failed"] }).notNull(),
+    voiceId: text("voice_id").notNull(),
+    systemPrompt: text("system_prompt").notNull(),
+    greeting: text("greeting"),
+    /** Whether the agent speaks first or waits for the callee. */
+    firstSpeaker: text("first_speaker", { enum: ["agent", "user"] }).notNull().default("agent"),
+    model: text("model").notNull(),
+    temperature: real("temperature").notNull(),
+    languageHint: text("language_hint"),
+    toolIds: text("tool_ids", { mode: "json" }).$type<string[]>().notNull(),
+    knowledgeBaseIds: text("knowledge_base_ids", { mode: "json" }).$type<string[]>().notNull(),
+    recordingEnabled: integer("recording_enabled", { mode: "boolean" }).notNull(),
+    maxDuration: integer("max_duration").notNull(),
+    joinTimeout: integer("join_timeout").notNull(),
+    inactivityTimeout: integer("inactivity_timeout").notNull(),
+    inactivityMessage: text("inactivity_message"),
+    llm: text("llm", { mode: "json" }).$type<{ provider: "openai"; model: string; base_url?: string | null }>().notNull(),
+    stt: text("stt", { mode: "json" })
+      .$type<{ provider: "deepgram" | "openai"; model: string; endpointing_ms?: number; language?: string | null }>()
+      .notNull(),
+    ...timestamps,
+  },
+  (t) => [index("agents_org_idx").on(t.orgId, t.createdAt)],
+);
+
+export const tools = sqliteTable(
+  "tools",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull(),
+    name: text("name").notNull(),
+    modelToolName: text("model_tool_name").notNull(),
+    description: text("description"),
+    definition: text("definition", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    ...timestamps,
+  },
+  (t) => [index("tools_org_idx").on(t.orgId, t.createdAt)],
+);
+
+export const knowledgeBases = sqliteTable(
+  "knowledge_bases",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull(),
+    name: text("name").notNull(),
+    description: text("description"),
+    embeddingModel: text("embedding_model"),
+    ...timestamps,
+  },
+  (t) => [index("knowledge_bases_org_idx").on(t.orgId, t.createdAt)],
+);
+
+export const knowledgeSources = sqliteTable(
+  "knowledge_sources",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull(),
+    knowledgeBaseId: text("knowledge_base_id")
+      .notNull()
+      .references(() => knowledgeBases.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    description: text("description"),
+    kind: text("kind", { enum: ["document", "web"] }).notNull(),
+    status: text("status", { enum: ["processing", "ready", "failed"] }).notNull(),
+    error: text("error"),
+    fileName: text("file_name"),
+    contentType: text("content_type"),
+    sizeBytes: integer("size_bytes"),
+    /** R2 object key of an uploaded document. */
+    objectKey: text("object_key"),
+    urls: text("urls", { mode: "json" }).$type<string[]>(),
+    chunkCount: integer("chunk_count").notNull().default(0),
+    ...timestamps,
+  },
+  (t) => [index("knowledge_sources_kb_idx").on(t.orgId, t.knowledgeBaseId)],
+);
+
+export const contactFolders = sqliteTable(
+  "contact_folders",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull(),
+    name: text("name").notNull(),
+    description: text("description"),
+    /** The folder an import without `folder_id` lands in; at most one per org. */
+    isDefault: integer("is_default", { mode: "boolean" }).notNull().default(false),
+    ...timestamps,
+  },
+  (t) => [
+    index("contact_folders_org_idx").on(t.orgId, t.createdAt),
+    uniqueIndex("contact_folders_default_idx").on(t.orgId).where(sql`is_default = 1`),
+  ],
+);
+
+export const contacts = sqliteTable(
+  "contacts",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull(),
+    folderId: text("folder_id")
+      .notNull()
+      .references(() => contactFolders.id, { onDelete: "cascade" }),
+    phoneNumber: text("phone_number").notNull(),
+    firstName: text("first_name"),
+    lastName: text("last_name"),
+    email: text("email"),
+    companyName: text("company_name"),
+    industry: text("industry"),
+    location: text("location"),
+    pinCode: text("pin_code"),
+    keywords: text("keywords"),
+    timezone: text("timezone"),
+    customFields: text("custom_fields", { mode: "json" }).$type<Record<string, string>>().notNull(),
+    callCount: integer("call_count").notNull().default(0),
+    lastCalledAt: text("last_called_at"),
+    lastCallOutcome: text("last_call_outcome", {
+      enum: ["contacted", "voicemail", "no_answer", "escalated", "interested", "not_interested"],
+    }),
+    ...timestamps,
+  },
+  (t) => [
+    uniqueIndex("contacts_folder_phone_idx").on(t.orgId, t.folderId, t.phoneNumber),
+    index("contacts_org_created_idx").on(t.orgId, t.createdAt),
+    index("contacts_org_phone_idx").on(t.orgId, t.phoneNumber),
+  ],
+);
+
+export const phoneNumbers = sqliteTable(
+  "phone_numbers",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull(),
+    phoneNumber: text("phone_number").notNull(),
+    provider: text("provider", { enum: ["twilio", "telnyx", "custom_sip", "simulator"] }).notNull(),
+    /** `managed`: bought through Truedy on the platform account; `byoc`: the customer's own. */
+    ownership: text("ownership", { enum: ["managed", "byoc"] }).notNull(),
+    friendlyName: text("friendly_name"),
+    /** The carrier's id for the number (Twilio PN… SID, Telnyx number id or order id). */
+    providerNumberId: text("provider_number_id"),
+    /** AES-GCM sealed JSON of BYOC credentials; never returned by the API. */
+    credentialsEncrypted: text("credentials_encrypted"),
+    sipServer: text("sip_server"),
+    inboundAgentId: text("inbound_agent_id"),
+    outboundAgentId: text("outbound_agent_id"),
+    capabilities: text("capabilities", { mode: "json" }).$type<string[]>().notNull(),
+    ...timestamps,
+  },
+  (t) => [
+    uniqueIndex("phone_numbers_number_idx").on(t.phoneNumber),
+    index("phone_numbers_org_idx").on(t.orgId, t.createdAt),
+    index("phone_numbers_inbound_agent_idx").on(t.orgId, t.inboundAgentId),
+    index("phone_numbers_outbound_agent_idx").on(t.orgId, t.outboundAgentId),
+  ],
+);

@@ -1,0 +1,7 @@
+export {};
+
+declare module "vitest" {
+  interface ProvidedContext {
+    fakesBaseUrl: string;
+  }
+}
