@@ -41,11 +41,14 @@ export interface Fake {
   handle(request: FakeRequest): FakeResponse | undefined | Promise<FakeResponse | undefined>;
 }
 
-const fakes: Fake[] = [];
-
-/** Fakes register themselves here (see the imports at the bottom). */
-export function mountFake(fake: Fake) {
-  fakes.push(fake);
+async function loadFakes(): Promise<Fake[]> {
+  // Imported lazily: the fake modules import this file's types.
+  const [{ twilioFake }, { telnyxFake }, { elevenlabsFake }] = await Promise.all([
+    import("./twilio"),
+    import("./telnyx"),
+    import("./elevenlabs"),
+  ]);
+  return [twilioFake, telnyxFake, elevenlabsFake];
 }
 
 const recorded: RecordedRequest[] = [];
@@ -69,6 +72,7 @@ function send(res: http.ServerResponse, response: FakeResponse) {
 }
 
 export async function startFakes(): Promise<{ baseUrl: string; close(): Promise<void> }> {
+  const fakes = await loadFakes();
   const server = http.createServer(async (req, res) => {
     try {
       const url = new URL(req.url ?? "/", "http://127.0.0.1");
