@@ -1,0 +1,238 @@
+import { asc, desc, eq, inArray, or, sql } from "drizzle-orm";
+import { agents, knowledgeBases, phoneNumbers, tools, voices } from "../../db/schema";
+import type { TenantDb } from "../../db/tenant";
+import { AGENT_DEFAULTS, checkDuration, checkTemplate, parseSeconds, uniqueIds, type FieldProblem } from "../../domain/agents";
+import { templateVariables } from "../../domain/templating";
+import { ok, okList } from "../../lib/envelope";
+import { invalidField } from "../../lib/errors";
+import { newId } from "../../lib/ids";
+import type { AppRouteHandler } from "../../lib/types";
+import type * as routes from "./routes";
+import type { CreateAgentInput, UpdateAgentInput } from "./schemas";
+
+type AgentRow = typeof agents.$inferSelect;
+type NumberRef = { id: string; phone_number: string };
+
+function agentView(row: AgentRow, voiceName: string | null, numbers: { inbound: NumberRef[]; outbound: NumberRef[] }) {
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    status: row.status,
+    voice_id: row.voiceId,
+    voice_name: voiceName,
+    system_prompt: row.systemPrompt,
+    greeting: row.greeting,
+    first_speaker: row.firstSpeaker,
+    variables: [...new Set([...templateVariables(row.systemPrompt), ...templateVariables(row.greeting)])],
+    model: row.llm.model,
+    temperature: row.temperature,
+    language_hint: row.languageHint,
+    tools: row.toolIds,
+    knowledge_bases: row.knowledgeBaseIds,
+    recording_enabled: row.recordingEnabled,
+    max_duration: row.maxDuration,
+    join_timeout: row.joinTimeout,
+    inactivity_timeout: row.inactivityTimeout,
+    inactivity_message: row.inactivityMessage,
+    llm: row.llm,
+    stt: row.stt,
+    inbound_phone_numbers: numbers.inbound,
+    outbound_phone_numbers: numbers.outbound,
+    created_at: row.createdAt,
+    updated_at: row.updatedAt,
+  };
+}
+
+/** Voice names and assigned numbers for a set of agents: two queries in one round trip, whatever the page size. */
+async function loadAgentViews(tenant: TenantDb, rows: AgentRow[]) {
+  if (rows.length === 0) return [];
+  const agentIds = rows.map((r) => r.id);
+  const voiceIds = [...new Set(rows.map((r) => r.voiceId))];
+  const [voiceRows, numberRows] = await tenant.batch([
+    tenant.db
+      .select({ id: voices.id, name: voices.name })
+      .from(voices)
+      .where(tenant.scopeWithShared(voices, inArray(voices.id, voiceIds))),
+    tenant.db
+      .select({
+        id: phoneNumbers.id,
+        phoneNumber: phoneNumbers.phoneNumber,
+        inboundAgentId: phoneNumbers.inboundAgentId,
+        outboundAgentId: phoneNumbers.outboundAgentId,
+      })
+      .from(phoneNumbers)
+      .where(
+        tenant.scope(
+          phoneNumbers,
+          or(inArray(phoneNumbers.inboundAgentId, agentIds), inArray(phoneNumbers.outboundAgentId, agentIds)),
+        ),
+      )
+      .orderBy(asc(phoneNumbers.phoneNumber)),
+  ]);
+  const voiceName = new Map(voiceRows.map((v) => [v.id, v.name]));
+  return rows.map((row) => {
+    const ref = (n: (typeof numberRows)[number]) => ({ id: n.id, phone_number: n.phoneNumber });
+    return agentView(row, voiceName.get(row.voiceId) ?? null, {
+      inbound: numberRows.filter((n) => n.inboundAgentId === row.id).map(ref),
+      outbound: numberRows.filter((n) => n.outboundAgentId === row.id).map(ref),
+    });
+  });
+}
+
+async function loadAgentView(tenant: TenantDb, row: AgentRow) {
+  const [view] = await loadAgentViews(tenant, [row]);
+  return view;
+}
+
+function fail(problem: FieldProblem | undefined) {
+  if (problem) throw invalidField(problem.field, problem.reason);
+}
+
+/**
+ * Checks that the referenced voice, tools and knowledge bases exist for this org (the catalogue
+ * counts for voices). Another org's id is reported exactly like a missing one.
+ */
+async function checkReferences(tenant: TenantDb, refs: { voiceId?: string; toolIds?: string[]; knowledgeBaseIds?: string[] }) {
+  if (refs.voiceId !== undefined) {
+    const voice = await tenant.find(voices, refs.voiceId, { shared: true });
+    if (!voice) throw invalidField("voice_id", `Voice ${refs.voiceId} not found; see GET /voices`);
+    if (voice.status !== "active") throw invalidField("voice_id", `Voice ${refs.voiceId} is ${voice.status}, not active`);
+  }
+  for (const [field, table, ids, label] of [
+    ["tools", tools, refs.toolIds, "Tool"],
+    ["knowledge_bases", knowledgeBases, refs.knowledgeBaseIds, "Knowledge base"],
+  ] as const) {
+    if (!ids?.length) continue;
+    const found = new Set((await tenant.findWhere(table, inArray(table.id, ids))).map((r) => r.id));
+    const index = ids.findIndex((id) => !found.has(id));
+    if (index !== -1) throw invalidField(`${field}.${index}`, `${label} ${ids[index]} not found`);
+  }
+}
+
+/** Shared validation of the fields a create or an update may carry, beyond what zod checks. */
+function checkAgentFields(input: UpdateAgentInput) {
+  if (input.max_duration !== undefined) fail(checkDuration("max_duration", parseSeconds(input.max_duration)));
+  if (input.join_timeout !== undefined) fail(checkDuration("join_timeout", parseSeconds(input.join_timeout)));
+  fail(checkTemplate("system_prompt", input.system_prompt));
+  fail(checkTemplate("greeting", input.greeting));
+  if (input.knowledge_bases !== undefined && input.knowledge_base_ids !== undefined) {
+    throw invalidField("knowledge_base_ids", "Send either knowledge_bases or knowledge_base_ids, not both");
+  }
+}
+
+export const listAgents: AppRouteHandler<typeof routes.listAgents> = async (c) => {
+  const { limit, offset, status, name } = c.req.valid("query");
+  const tenant = c.get("tenant");
+  const { rows, total } = await tenant.list(agents, {
+    where: [
+      status ? eq(agents.status, status) : undefined,
+      name ? sql`instr(lower(${agents.name}), ${name.toLowerCase()}) > 0` : undefined,
+    ],
+    orderBy: [desc(agents.createdAt), desc(agents.id)],
+    limit,
+    offset,
+  });
+  return okList(c, await loadAgentViews(tenant, rows), { total, limit, offset });
+};
+
+export const getAgent: AppRouteHandler<typeof routes.getAgent> = async (c) => {
+  const tenant = c.get("tenant");
+  const row = await tenant.get(agents, c.req.valid("param").id, "Agent");
+  return ok(c, await loadAgentView(tenant, row));
+};
+
+export const createAgent: AppRouteHandler<typeof routes.createAgent> = async (c) => {
+  const input: CreateAgentInput = c.req.valid("json");
+  checkAgentFields(input);
+  const tenant = c.get("tenant");
+  const toolIds = uniqueIds(input.tools ?? []);
+  const knowledgeBaseIds = uniqueIds(input.knowledge_bases ?? input.knowledge_base_ids ?? []);
+  await checkReferences(tenant, { voiceId: input.voice_id, toolIds, knowledgeBaseIds });
+
+  const now = c.get("clock").now();
+  const at = new Date(now).toISOString();
+  const llm = input.llm ?? { ...AGENT_DEFAULTS.llm, model: input.model ?? AGENT_DEFAULTS.llm.model };
+  const [row] = await tenant
+    .insert(agents, {
+      id: newId(now),
+      name: input.name,
+      description: input.description ?? null,
+      status: input.status ?? "active",
+      voiceId: input.voice_id,
+      systemPrompt: input.system_prompt,
+      greeting: input.greeting ?? null,
+      firstSpeaker: input.first_speaker ?? AGENT_DEFAULTS.firstSpeaker,
+      model: llm.model,
+      temperature: input.temperature ?? AGENT_DEFAULTS.temperature,
+      languageHint: input.language_hint ?? null,
+      toolIds,
+      knowledgeBaseIds,
+      recordingEnabled: input.recording_enabled ?? AGENT_DEFAULTS.recordingEnabled,
+      maxDuration: input.max_duration !== undefined ? parseSeconds(input.max_duration) : AGENT_DEFAULTS.maxDurationSeconds,
+      joinTimeout: input.join_timeout !== undefined ? parseSeconds(input.join_timeout) : AGENT_DEFAULTS.joinTimeoutSeconds,
+      inactivityTimeout: input.inactivity_timeout ?? AGENT_DEFAULTS.inactivityTimeoutSeconds,
+      inactivityMessage: input.inactivity_message ?? null,
+      llm,
+      stt: input.stt ?? AGENT_DEFAULTS.stt,
+      createdAt: at,
+      updatedAt: at,
+    })
+    .returning();
+  return ok(c, await loadAgentView(tenant, row), 201);
+};
+
+/** PUT and PATCH are both partial, as Truedy's PUT is: only the fields sent change. */
+export const updateAgent: AppRouteHandler<typeof routes.updateAgent> = async (c) => {
+  const id = c.req.valid("param").id;
+  const input: UpdateAgentInput = c.req.valid("json");
+  const tenant = c.get("tenant");
+  const current = await tenant.get(agents, id, "Agent");
+  checkAgentFields(input);
+  const toolIds = input.tools === undefined ? undefined : uniqueIds(input.tools);
+  const kbInput = input.knowledge_bases ?? input.knowledge_base_ids;
+  const knowledgeBaseIds = kbInput === undefined ? undefined : uniqueIds(kbInput);
+  await checkReferences(tenant, { voiceId: input.voice_id, toolIds, knowledgeBaseIds });
+
+  // `model` is shorthand for `llm.model`; an explicit `llm` wins.
+  const llm = input.llm ?? (input.model !== undefined ? { ...current.llm, model: input.model } : undefined);
+  const [row] = await tenant
+    .update(agents, id, {
+      name: input.name,
+      description: input.description,
+      status: input.status,
+      voiceId: input.voice_id,
+      systemPrompt: input.system_prompt,
+      greeting: input.greeting,
+      firstSpeaker: input.first_speaker,
+      model: llm?.model,
+      temperature: input.temperature,
+      languageHint: input.language_hint,
+      toolIds,
+      knowledgeBaseIds,
+      recordingEnabled: input.recording_enabled,
+      maxDuration: input.max_duration === undefined ? undefined : parseSeconds(input.max_duration),
+      joinTimeout: input.join_timeout === undefined ? undefined : parseSeconds(input.join_timeout),
+      inactivityTimeout: input.inactivity_timeout,
+      inactivityMessage: input.inactivity_message,
+      llm,
+      stt: input.stt,
+      updatedAt: new Date(c.get("clock").now()).toISOString(),
+    })
+    .returning();
+  return ok(c, await loadAgentView(tenant, row));
+};
+
+/** Deleting an agent frees its numbers (they stay in the org, unassigned) in the same transaction. */
+export const deleteAgent: AppRouteHandler<typeof routes.deleteAgent> = async (c) => {
+  const id = c.req.valid("param").id;
+  const tenant = c.get("tenant");
+  await tenant.get(agents, id, "Agent");
+  const at = new Date(c.get("clock").now()).toISOString();
+  await tenant.batch([
+    tenant.updateWhere(phoneNumbers, { inboundAgentId: null, updatedAt: at }, eq(phoneNumbers.inboundAgentId, id)),
+    tenant.updateWhere(phoneNumbers, { outboundAgentId: null, updatedAt: at }, eq(phoneNumbers.outboundAgentId, id)),
+    tenant.delete(agents, id),
+  ]);
+  return ok(c, { id, deleted: true as const });
+};

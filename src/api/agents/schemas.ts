@@ -1,0 +1,140 @@
+import { z } from "@hono/zod-openapi";
+import { LimitOffsetQuery } from "../../lib/openapi";
+
+export const AGENT_STATUSES = ["active", "draft", "creating", "failed"] as const;
+
+/** Seconds as an integer, or Truedy's call-settings spelling `"1800s"`. */
+const Seconds = z
+  .union([z.number().int().min(0), z.string().regex(/^\d+s$/, 'Must be whole seconds, e.g. 30 or "30s"')])
+  .openapi({ example: 1800, description: 'Seconds, as an integer or a string like "1800s"' });
+
+const LlmSettings = z
+  .object({
+    provider: z.literal("openai").openapi({ description: "Any OpenAI-compatible chat-completions server" }),
+    model: z.string().trim().min(1).max(200).openapi({ example: "gpt-4o-mini" }),
+    base_url: z.url({ protocol: /^https?$/ }).max(2048).nullable().optional().openapi({
+      description: "Overrides OPENAI_BASE_URL for this agent (include the /v1 suffix)",
+      example: "https://api.openai.com/v1",
+    }),
+  })
+  .openapi("LlmSettings");
+
+const SttSettings = z
+  .object({
+    provider: z.enum(["deepgram", "openai"]),
+    model: z.string().trim().min(1).max(200).openapi({ example: "nova-3" }),
+    endpointing_ms: z.number().int().min(10).max(5000).optional().openapi({
+      description: "Silence (ms) that ends a caller's turn",
+      example: 300,
+    }),
+    language: z.string().max(35).nullable().optional().openapi({ example: "en-US" }),
+  })
+  .openapi("SttSettings");
+
+const LanguageHint = z
+  .string()
+  .regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, "Must be a BCP-47 tag such as en-US")
+  .openapi({ example: "en-US" });
+
+const Ids = (what: string, max: number) => z.array(z.string().min(1).max(100)).max(max).openapi({ description: `${what} ids` });
+
+/** Fields shared by create and update; update makes every one optional. */
+const agentFields = {
+  name: z.string().trim().min(1).max(255).openapi({ example: "Appointment reminder" }),
+  description: z.string().max(1000).nullable().openapi({ example: "Confirms tomorrow's dental appointments" }),
+  status: z.enum(["active", "draft"]).openapi({ description: 'New agents are `active` unless created as `"draft"`' }),
+  voice_id: z.string().min(1).max(100).openapi({ description: "A voice from GET /voices", example: "01900000-0000-7000-8000-000000000001" }),
+  system_prompt: z.string().min(1).max(50_000).openapi({
+    description: "Instructions for the LLM; `{{variable}}` placeholders are filled from call variables",
+    example: "You are Maya from Bright Smile Dental. Confirm {{first_name}}'s appointment on {{date}}.",
+  }),
+  greeting: z.string().max(2000).nullable().openapi({ example: "Hi {{first_name}}, this is Maya from Bright Smile Dental." }),
+  first_speaker: z.enum(["agent", "user"]).openapi({ description: "`user`: wait for the callee to speak first" }),
+  model: z.string().trim().min(1).max(200).openapi({ description: "Shorthand for `llm.model`", example: "gpt-4o-mini" }),
+  temperature: z.number().min(0).max(1).openapi({ example: 0.3 }),
+  language_hint: LanguageHint.nullable(),
+  tools: Ids("Tool", 20),
+  knowledge_bases: Ids("Knowledge base", 5),
+  recording_enabled: z.boolean(),
+  max_duration: Seconds,
+  join_timeout: Seconds.openapi({ example: 30, description: "Seconds the callee has to answer" }),
+  inactivity_timeout: z.number().int().min(2).max(600).openapi({ description: "Seconds of silence before a re-prompt", example: 10 }),
+  inactivity_message: z.string().max(1000).nullable().openapi({ example: "Are you still there?" }),
+  llm: LlmSettings,
+  stt: SttSettings,
+};
+
+export const CreateAgentBody = z
+  .object({
+    ...agentFields,
+    description: agentFields.description.optional(),
+    status: agentFields.status.optional(),
+    greeting: agentFields.greeting.optional(),
+    first_speaker: agentFields.first_speaker.optional(),
+    model: agentFields.model.optional(),
+    temperature: agentFields.temperature.optional(),
+    language_hint: agentFields.language_hint.optional(),
+    tools: agentFields.tools.optional(),
+    knowledge_bases: agentFields.knowledge_bases.optional(),
+    /** Older Truedy spelling of `knowledge_bases`. */
+    knowledge_base_ids: agentFields.knowledge_bases.optional(),
+    recording_enabled: agentFields.recording_enabled.optional(),
+    max_duration: agentFields.max_duration.optional(),
+    join_timeout: agentFields.join_timeout.optional(),
+    inactivity_timeout: agentFields.inactivity_timeout.optional(),
+    inactivity_message: agentFields.inactivity_message.optional(),
+    llm: agentFields.llm.optional(),
+    stt: agentFields.stt.optional(),
+  })
+  .openapi("CreateAgent");
+
+export const UpdateAgentBody = z
+  .object({
+    ...Object.fromEntries(Object.entries(agentFields).map(([k, v]) => [k, v.optional()])),
+    status: z.enum(["active", "draft"]).optional(),
+    knowledge_base_ids: agentFields.knowledge_bases.optional(),
+  } as { [K in keyof typeof agentFields]: z.ZodOptional<(typeof agentFields)[K]> } & {
+    knowledge_base_ids: z.ZodOptional<typeof agentFields.knowledge_bases>;
+  })
+  .openapi("UpdateAgent");
+
+export type CreateAgentInput = z.infer<typeof CreateAgentBody>;
+export type UpdateAgentInput = z.infer<typeof UpdateAgentBody>;
+
+const NumberRef = z.object({ id: z.string(), phone_number: z.string() });
+
+export const AgentSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    description: z.string().nullable(),
+    status: z.enum(AGENT_STATUSES),
+    voice_id: z.string(),
+    voice_name: z.string().nullable(),
+    system_prompt: z.string(),
+    greeting: z.string().nullable(),
+    first_speaker: z.enum(["agent", "user"]),
+    variables: z.array(z.string()).openapi({ description: "Placeholders used by system_prompt and greeting" }),
+    model: z.string(),
+    temperature: z.number(),
+    language_hint: z.string().nullable(),
+    tools: z.array(z.string()),
+    knowledge_bases: z.array(z.string()),
+    recording_enabled: z.boolean(),
+    max_duration: z.number().int(),
+    join_timeout: z.number().int(),
+    inactivity_timeout: z.number().int(),
+    inactivity_message: z.string().nullable(),
+    llm: LlmSettings,
+    stt: SttSettings,
+    inbound_phone_numbers: z.array(NumberRef),
+    outbound_phone_numbers: z.array(NumberRef),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .openapi("Agent");
+
+export const ListAgentsQuery = LimitOffsetQuery.extend({
+  status: z.enum(AGENT_STATUSES).optional(),
+  name: z.string().max(255).optional().openapi({ description: "Case-insensitive substring of the name" }),
+});
