@@ -1,5 +1,5 @@
 import { createMiddleware } from "hono/factory";
-import { systemClock } from "../lib/clock";
+import { currentClock } from "../lib/clock";
 import type { AppEnv } from "../lib/types";
 import { openDatabase } from "../db/tenant";
 
@@ -10,7 +10,7 @@ export const requestContext = createMiddleware<AppEnv>(async (c, next) => {
   const incoming = c.req.header("x-request-id");
   const requestId = incoming && REQUEST_ID_PATTERN.test(incoming) ? incoming : `req_${crypto.randomUUID().replaceAll("-", "")}`;
   c.set("requestId", requestId);
-  c.set("clock", systemClock);
+  c.set("clock", currentClock());
   c.set("db", openDatabase(c.env.DB));
   await next();
   c.res.headers.set("X-Request-Id", requestId);
