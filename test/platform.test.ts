@@ -54,6 +54,16 @@ describe("envelope and errors", () => {
     expect(res.body.error.code).toBe("bad_request");
   });
 
+  it("answers a body that is not JSON with 415 and a JSON non-object with 422", async () => {
+    const org = await newOrg();
+    const plain = await org.send("POST", "/api-keys", { headers: { "content-type": "text/plain" }, body: "{}" });
+    expect(plain.status).toBe(415);
+    expect(plain.body.error.code).toBe("unsupported_media_type");
+    const array = await org.post("/api-keys", "[1]");
+    expect(array.status).toBe(422);
+    expect(array.body.error.details.field).toBe("(root)");
+  });
+
   it("answers an oversized body with 413", async () => {
     const org = await newOrg();
     const res = await org.post("/api-keys", { name: "x".repeat(2 * 1024 * 1024) });

@@ -25,7 +25,12 @@ export const handleError: ErrorHandler<AppEnv> = (err, c) => {
   }
   if (err instanceof HTTPException && err.status < 500) {
     const code = CODE_FOR_STATUS[err.status] ?? "bad_request";
-    const message = err.status === 400 && /JSON/i.test(err.message) ? "Malformed JSON in request body" : err.message || code;
+    const message =
+      err.status === 400 && /JSON/i.test(err.message)
+        ? "Malformed JSON in request body"
+        : err.status === 415
+          ? `Unsupported Content-Type ${JSON.stringify(c.req.header("content-type") ?? "")}; this endpoint takes application/json`
+          : err.message || code;
     return c.json(errorBody(c, code, message), err.status);
   }
   console.error(
