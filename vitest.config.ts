@@ -24,6 +24,8 @@ export default defineConfig(async () => {
             DEEPGRAM_API_BASE_URL: inject("fakesBaseUrl"),
             ELEVENLABS_API_BASE_URL: inject("fakesBaseUrl"),
             CARTESIA_API_BASE_URL: inject("fakesBaseUrl"),
+            // Turns on the ElevenLabs voice lookup on import; test/fakes/elevenlabs.ts accepts this key.
+            ELEVENLABS_API_KEY: "test-elevenlabs-key",
             TWILIO_ACCOUNT_SID: "AC00000000000000000000000000000000",
             TWILIO_AUTH_TOKEN: "platform-twilio-token",
             TELNYX_API_KEY: "KEYplatformtelnyx",

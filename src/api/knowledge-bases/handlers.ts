@@ -1,0 +1,282 @@
+import { and, asc, count, desc, eq, getTableColumns, sql, type SQL } from "drizzle-orm";
+import { assertNotUsedByAgents, usesKnowledgeBase } from "../../db/agent-references";
+import { knowledgeBases, knowledgeSources } from "../../db/schema";
+import type { TenantDb } from "../../db/tenant";
+import { decodeDocument, MAX_DOCUMENT_BYTES } from "../../domain/documents";
+import { checkOutboundUrl, urlPolicyFor } from "../../domain/url-safety";
+import { ok, okList } from "../../lib/envelope";
+import { ApiError, invalidField, notFound } from "../../lib/errors";
+import { newId } from "../../lib/ids";
+import type { AppRouteHandler } from "../../lib/types";
+import type * as routes from "./routes";
+
+type KnowledgeBaseRow = typeof knowledgeBases.$inferSelect;
+type SourceRow = typeof knowledgeSources.$inferSelect;
+
+interface SourceStats {
+  sourceCount: number;
+  processingCount: number;
+  failedCount: number;
+  chunkCount: number;
+}
+
+/** The rule documented on the KnowledgeBase schema: processing wins, then all-failed, else ready. */
+function knowledgeBaseStatus(stats: SourceStats): "ready" | "processing" | "failed" {
+  if (stats.processingCount > 0) return "processing";
+  if (stats.sourceCount > 0 && stats.failedCount === stats.sourceCount) return "failed";
+  return "ready";
+}
+
+const knowledgeBaseView = (kb: KnowledgeBaseRow, stats: SourceStats) => ({
+  id: kb.id,
+  name: kb.name,
+  description: kb.description,
+  status: knowledgeBaseStatus(stats),
+  source_count: stats.sourceCount,
+  chunk_count: stats.chunkCount,
+  embedding_model: kb.embeddingModel,
+  created_at: kb.createdAt,
+  updated_at: kb.updatedAt,
+});
+
+const sourceView = (s: SourceRow) => ({
+  id: s.id,
+  knowledge_base_id: s.knowledgeBaseId,
+  name: s.name,
+  description: s.description,
+  type: s.kind,
+  status: s.status,
+  error: s.error,
+  file_name: s.fileName,
+  content_type: s.contentType,
+  size_bytes: s.sizeBytes,
+  urls: s.urls,
+  chunk_count: s.chunkCount,
+  created_at: s.createdAt,
+  updated_at: s.updatedAt,
+});
+
+const NO_SOURCES: SourceStats = { sourceCount: 0, processingCount: 0, failedCount: 0, chunkCount: 0 };
+
+/**
+ * Knowledge bases with their source statistics aggregated in the same statement (one query per
+ * page, not one per knowledge base). Both sides of the join are scoped to the org.
+ */
+function knowledgeBasesWithStats(tenant: TenantDb, ...conditions: (SQL | undefined)[]) {
+  return tenant.db
+    .select({
+      kb: getTableColumns(knowledgeBases),
+      sourceCount: sql<number>`count(${knowledgeSources.id})`.mapWith(Number),
+      processingCount: sql<number>`coalesce(sum(${knowledgeSources.status} = 'processing'), 0)`.mapWith(Number),
+      failedCount: sql<number>`coalesce(sum(${knowledgeSources.status} = 'failed'), 0)`.mapWith(Number),
+      chunkCount: sql<number>`coalesce(sum(${knowledgeSources.chunkCount}), 0)`.mapWith(Number),
+    })
+    .from(knowledgeBases)
+    .leftJoin(
+      knowledgeSources,
+      and(eq(knowledgeSources.knowledgeBaseId, knowledgeBases.id), tenant.scope(knowledgeSources)),
+    )
+    .where(tenant.scope(knowledgeBases, ...conditions))
+    .groupBy(knowledgeBases.id);
+}
+
+async function getKnowledgeBaseView(tenant: TenantDb, id: string) {
+  const [row] = await knowledgeBasesWithStats(tenant, eq(knowledgeBases.id, id));
+  if (!row) throw notFound("Knowledge base", id);
+  return knowledgeBaseView(row.kb, row);
+}
+
+async function findSource(tenant: TenantDb, knowledgeBaseId: string, sourceId: string): Promise<SourceRow> {
+  const [source] = await tenant.findWhere(knowledgeSources, eq(knowledgeSources.id, sourceId), eq(knowledgeSources.knowledgeBaseId, knowledgeBaseId));
+  if (!source) throw notFound("Knowledge source", sourceId);
+  return source;
+}
+
+/** Every stored file of a knowledge base lives under this prefix, so it can be removed in one sweep. */
+const objectPrefix = (orgId: string, knowledgeBaseId: string) => `kb/${orgId}/${knowledgeBaseId}/`;
+
+async function deleteObjectsUnder(bucket: R2Bucket, prefix: string): Promise<void> {
+  let cursor: string | undefined;
+  do {
+    const page = await bucket.list({ prefix, cursor });
+    if (page.objects.length) await bucket.delete(page.objects.map((o) => o.key));
+    cursor = page.truncated ? page.cursor : undefined;
+  } while (cursor);
+}
+
+export const listKnowledgeBases: AppRouteHandler<typeof routes.listKnowledgeBases> = async (c) => {
+  const { limit, offset, name } = c.req.valid("query");
+  const tenant = c.get("tenant");
+  const nameFilter = name ? sql`instr(lower(${knowledgeBases.name}), ${name.toLowerCase()}) > 0` : undefined;
+  const [rows, totals] = await tenant.batch([
+    knowledgeBasesWithStats(tenant, nameFilter)
+      .orderBy(desc(knowledgeBases.createdAt), desc(knowledgeBases.id))
+      .limit(limit)
+      .offset(offset),
+    tenant.db.select({ n: count() }).from(knowledgeBases).where(tenant.scope(knowledgeBases, nameFilter)),
+  ]);
+  return okList(
+    c,
+    rows.map((row) => knowledgeBaseView(row.kb, row)),
+    { total: totals[0]?.n ?? 0, limit, offset },
+  );
+};
+
+export const getKnowledgeBase: AppRouteHandler<typeof routes.getKnowledgeBase> = async (c) => {
+  return ok(c, await getKnowledgeBaseView(c.get("tenant"), c.req.valid("param").id));
+};
+
+export const createKnowledgeBase: AppRouteHandler<typeof routes.createKnowledgeBase> = async (c) => {
+  const body = c.req.valid("json");
+  const now = new Date(c.get("clock").now()).toISOString();
+  const [kb] = await c
+    .get("tenant")
+    .insert(knowledgeBases, {
+      id: newId(c.get("clock").now()),
+      name: body.name,
+      description: body.description ?? null,
+      embeddingModel: null,
+      createdAt: now,
+      updatedAt: now,
+    })
+    .returning();
+  return ok(c, knowledgeBaseView(kb, NO_SOURCES), 201);
+};
+
+export const updateKnowledgeBase: AppRouteHandler<typeof routes.updateKnowledgeBase> = async (c) => {
+  const { id } = c.req.valid("param");
+  const body = c.req.valid("json");
+  const tenant = c.get("tenant");
+  const [updated] = await tenant
+    .update(knowledgeBases, id, { name: body.name, description: body.description, updatedAt: new Date(c.get("clock").now()).toISOString() })
+    .returning({ id: knowledgeBases.id });
+  if (!updated) throw notFound("Knowledge base", id);
+  return ok(c, await getKnowledgeBaseView(tenant, id));
+};
+
+export const deleteKnowledgeBase: AppRouteHandler<typeof routes.deleteKnowledgeBase> = async (c) => {
+  const { id } = c.req.valid("param");
+  const tenant = c.get("tenant");
+  await tenant.get(knowledgeBases, id, "Knowledge base");
+  await assertNotUsedByAgents(tenant, "Knowledge base", id, usesKnowledgeBase(id));
+  await tenant.batch([tenant.deleteWhere(knowledgeSources, eq(knowledgeSources.knowledgeBaseId, id)), tenant.delete(knowledgeBases, id)]);
+  // After the rows: a failure here leaves unreferenced files, never a source without its file.
+  await deleteObjectsUnder(c.env.FILES, objectPrefix(tenant.orgId, id));
+  return ok(c, { id, deleted: true as const });
+};
+
+export const addDocumentSource: AppRouteHandler<typeof routes.addDocumentSource> = async (c) => {
+  const { id } = c.req.valid("param");
+  const body = c.req.valid("json");
+  const tenant = c.get("tenant");
+  const kb = await tenant.get(knowledgeBases, id, "Knowledge base");
+
+  const decoded = decodeDocument(body.file);
+  if (!decoded.ok) {
+    const { field, reason } = decoded.problem;
+    if (decoded.tooLarge) throw new ApiError("payload_too_large", reason, { details: { field, max_bytes: MAX_DOCUMENT_BYTES } });
+    throw invalidField(field, reason);
+  }
+
+  const clock = c.get("clock");
+  const sourceId = newId(clock.now());
+  const objectKey = `${objectPrefix(tenant.orgId, kb.id)}${sourceId}`;
+  await c.env.FILES.put(objectKey, decoded.bytes, {
+    httpMetadata: { contentType: body.file.content_type },
+    customMetadata: { filename: body.file.filename, knowledge_base_id: kb.id, source_id: sourceId },
+  });
+  const now = new Date(clock.now()).toISOString();
+  try {
+    const [source] = await tenant
+      .insert(knowledgeSources, {
+        id: sourceId,
+        knowledgeBaseId: kb.id,
+        name: body.name,
+        description: body.description ?? null,
+        kind: "document",
+        status: "processing",
+        fileName: body.file.filename,
+        contentType: body.file.content_type,
+        sizeBytes: decoded.bytes.byteLength,
+        objectKey,
+        createdAt: now,
+        updatedAt: now,
+      })
+      .returning();
+    return ok(c, sourceView(source), 201);
+  } catch (error) {
+    await c.env.FILES.delete(objectKey);
+    throw error;
+  }
+};
+
+export const addWebSource: AppRouteHandler<typeof routes.addWebSource> = async (c) => {
+  const { id } = c.req.valid("param");
+  const body = c.req.valid("json");
+  const tenant = c.get("tenant");
+  const kb = await tenant.get(knowledgeBases, id, "Knowledge base");
+
+  const policy = urlPolicyFor(c.env);
+  const urls: string[] = [];
+  const seen = new Set<string>();
+  for (const [i, raw] of body.urls.entries()) {
+    const checked = checkOutboundUrl(raw, policy);
+    if (!checked.ok) throw invalidField(`urls.${i}`, checked.reason);
+    // Repeats are compared in the parser's normal form (`HTTPS://Example.com` = `https://example.com/`).
+    if (seen.has(checked.url.href)) continue;
+    seen.add(checked.url.href);
+    urls.push(raw);
+  }
+
+  const clock = c.get("clock");
+  const now = new Date(clock.now()).toISOString();
+  const [source] = await tenant
+    .insert(knowledgeSources, {
+      id: newId(clock.now()),
+      knowledgeBaseId: kb.id,
+      name: body.name,
+      description: body.description ?? null,
+      kind: "web",
+      status: "processing",
+      urls,
+      createdAt: now,
+      updatedAt: now,
+    })
+    .returning();
+  return ok(c, sourceView(source), 201);
+};
+
+export const listSources: AppRouteHandler<typeof routes.listSources> = async (c) => {
+  const { id } = c.req.valid("param");
+  const { limit, offset, status, type } = c.req.valid("query");
+  const tenant = c.get("tenant");
+  await tenant.get(knowledgeBases, id, "Knowledge base");
+  const { rows, total } = await tenant.list(knowledgeSources, {
+    where: [
+      eq(knowledgeSources.knowledgeBaseId, id),
+      status ? eq(knowledgeSources.status, status) : undefined,
+      type ? eq(knowledgeSources.kind, type) : undefined,
+    ],
+    orderBy: [asc(knowledgeSources.createdAt), asc(knowledgeSources.id)],
+    limit,
+    offset,
+  });
+  return okList(c, rows.map(sourceView), { total, limit, offset });
+};
+
+export const getSource: AppRouteHandler<typeof routes.getSource> = async (c) => {
+  const { id, source_id } = c.req.valid("param");
+  const tenant = c.get("tenant");
+  await tenant.get(knowledgeBases, id, "Knowledge base");
+  return ok(c, sourceView(await findSource(tenant, id, source_id)));
+};
+
+export const deleteSource: AppRouteHandler<typeof routes.deleteSource> = async (c) => {
+  const { id, source_id } = c.req.valid("param");
+  const tenant = c.get("tenant");
+  await tenant.get(knowledgeBases, id, "Knowledge base");
+  const source = await findSource(tenant, id, source_id);
+  await tenant.delete(knowledgeSources, source.id);
+  if (source.objectKey) await c.env.FILES.delete(source.objectKey);
+  return ok(c, { id: source.id, deleted: true as const });
+};
