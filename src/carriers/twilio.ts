@@ -1,0 +1,145 @@
+import { twilioNumberTypePath, type CarrierOperation } from "../domain/telephony";
+import { toBase64 } from "../lib/crypto";
+import { carrierFetch, carrierHttpError, readCarrierJson, readErrorBody } from "./http";
+import { CarrierError, type AvailableNumber, type AvailableNumberQuery, type AvailableNumbers, type Carrier, type CarrierNumber, type NumberRef } from "./types";
+
+export interface TwilioConfig {
+  /** The host only (`https://api.twilio.com`); the REST version path is added here. */
+  apiBaseUrl: string;
+  accountSid: string;
+  authToken: string;
+  /** Defaults to CARRIER_TIMEOUT_MS; call control may want to give up sooner. */
+  timeoutMs?: number;
+}
+
+/** The fields we read from Twilio's AvailablePhoneNumber resources. */
+interface TwilioAvailableNumber {
+  phone_number: string;
+  locality?: string | null;
+  region?: string | null;
+  iso_country?: string | null;
+  rate_center?: string | null;
+  capabilities?: Record<string, boolean> | null;
+}
+
+interface TwilioIncomingNumber {
+  sid: string;
+  phone_number: string;
+  capabilities?: Record<string, boolean> | null;
+}
+
+interface TwilioErrorBody {
+  code?: number;
+  message?: string;
+}
+
+/** Twilio spells capabilities `voice`, `SMS`, `MMS` (older) or `sms`, `mms` (newer); we say lowercase. */
+function capabilityNames(capabilities: Record<string, boolean> | null | undefined): string[] {
+  return Object.entries(capabilities ?? {})
+    .filter(([, enabled]) => enabled)
+    .map(([name]) => name.toLowerCase());
+}
+
+function toAvailableNumber(item: TwilioAvailableNumber, query: AvailableNumberQuery): AvailableNumber {
+  const regions: [string, string | null | undefined][] = [
+    ["location", item.locality],
+    ["rate_center", item.rate_center],
+    ["state", item.region],
+    ["country_code", item.iso_country],
+  ];
+  return {
+    phone_number: item.phone_number,
+    phone_number_type: query.numberType,
+    region_information: regions
+      .filter((entry): entry is [string, string] => Boolean(entry[1]))
+      .map(([region_type, region_name]) => ({ region_type, region_name })),
+    features: capabilityNames(item.capabilities).map((name) => ({ name })),
+    // Prices live in Twilio's separate Pricing API, not on available numbers.
+    cost_information: null,
+  };
+}
+
+function toCarrierNumber(item: TwilioIncomingNumber): CarrierNumber {
+  return { phoneNumber: item.phone_number, providerNumberId: item.sid, capabilities: capabilityNames(item.capabilities) };
+}
+
+/** Twilio Programmable Voice numbers over the 2010-04-01 REST API: form bodies, Basic auth. */
+export class TwilioCarrier implements Carrier {
+  readonly provider = "twilio" as const;
+
+  constructor(private readonly config: TwilioConfig) {}
+
+  private url(resource: string, query: Record<string, string | number | undefined> = {}): string {
+    const base = this.config.apiBaseUrl.replace(/\/+$/, "");
+    const url = new URL(`${base}/2010-04-01/Accounts/${encodeURIComponent(this.config.accountSid)}/${resource}`);
+    for (const [name, value] of Object.entries(query)) if (value !== undefined) url.searchParams.set(name, String(value));
+    return url.toString();
+  }
+
+  private async request<T>(operation: CarrierOperation, method: string, url: string, form?: Record<string, string>): Promise<T | null> {
+    const headers: Record<string, string> = {
+      authorization: `Basic ${toBase64(new TextEncoder().encode(`${this.config.accountSid}:${this.config.authToken}`))}`,
+      accept: "application/json",
+    };
+    if (form) headers["content-type"] = "application/x-www-form-urlencoded";
+    const res = await carrierFetch(
+      "twilio",
+      operation,
+      url,
+      {
+        method,
+        headers,
+        body: form ? new URLSearchParams(form).toString() : undefined,
+      },
+      this.config.timeoutMs,
+    );
+    if (res.status === 404 && operation === "release") return null;
+    if (!res.ok) {
+      const body = (await readErrorBody(res)) as TwilioErrorBody | undefined;
+      throw carrierHttpError("twilio", operation, res.status, { code: body?.code, message: body?.message });
+    }
+    if (res.status === 204) return null;
+    return readCarrierJson<T>("twilio", operation, res);
+  }
+
+  async searchAvailableNumbers(query: AvailableNumberQuery): Promise<AvailableNumbers> {
+    const url = this.url(
+      `AvailablePhoneNumbers/${encodeURIComponent(query.countryCode)}/${twilioNumberTypePath(query.numberType)}.json`,
+      { AreaCode: query.areaCode, InLocality: query.locality, InRegion: query.administrativeArea, PageSize: query.limit },
+    );
+    const body = await this.request<{ available_phone_numbers?: TwilioAvailableNumber[] }>("search", "GET", url);
+    return { numbers: (body?.available_phone_numbers ?? []).map((item) => toAvailableNumber(item, query)) };
+  }
+
+  async purchaseNumber(phoneNumber: string, voiceUrl: string): Promise<CarrierNumber> {
+    const body = await this.request<TwilioIncomingNumber>("purchase", "POST", this.url("IncomingPhoneNumbers.json"), {
+      PhoneNumber: phoneNumber,
+      VoiceUrl: voiceUrl,
+      VoiceMethod: "POST",
+    });
+    if (!body?.sid) throw new CarrierError("provider_error", "twilio", "purchase", "Twilio's answer to the purchase carried no number SID");
+    return toCarrierNumber(body);
+  }
+
+  findNumber(phoneNumber: string): Promise<CarrierNumber | null> {
+    return this.lookup(phoneNumber, "lookup");
+  }
+
+  private async lookup(phoneNumber: string, operation: CarrierOperation): Promise<CarrierNumber | null> {
+    const url = this.url("IncomingPhoneNumbers.json", { PhoneNumber: phoneNumber });
+    const body = await this.request<{ incoming_phone_numbers?: TwilioIncomingNumber[] }>(operation, "GET", url);
+    const match = body?.incoming_phone_numbers?.find((item) => item.phone_number === phoneNumber);
+    return match ? toCarrierNumber(match) : null;
+  }
+
+  async configureInbound(number: CarrierNumber, voiceUrl: string): Promise<void> {
+    const url = this.url(`IncomingPhoneNumbers/${encodeURIComponent(number.providerNumberId)}.json`);
+    await this.request("configure", "POST", url, { VoiceUrl: voiceUrl, VoiceMethod: "POST" });
+  }
+
+  async releaseNumber(number: NumberRef): Promise<void> {
+    const sid = number.providerNumberId ?? (await this.lookup(number.phoneNumber, "release"))?.providerNumberId;
+    if (!sid) return;
+    await this.request("release", "DELETE", this.url(`IncomingPhoneNumbers/${encodeURIComponent(sid)}.json`));
+  }
+}

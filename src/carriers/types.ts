@@ -1,0 +1,87 @@
+import type { CarrierErrorCode, CarrierOperation, CarrierProvider, NumberType } from "../domain/telephony";
+import { ApiError } from "../lib/errors";
+
+/**
+ * The one interface every carrier implements. Number management lives here now; the call engine
+ * adds call control (create, hang up) to the same interface, so a number's row is all it takes
+ * to reach the right carrier with the right credentials (see `carrierFor` in ./index.ts).
+ */
+export interface Carrier {
+  readonly provider: CarrierProvider;
+  searchAvailableNumbers(query: AvailableNumberQuery): Promise<AvailableNumbers>;
+  /** Buys the number and points its voice webhook at `voiceUrl` in the same step. */
+  purchaseNumber(phoneNumber: string, voiceUrl: string): Promise<CarrierNumber>;
+  /** The number as held by this account, or null when the account does not hold it. */
+  findNumber(phoneNumber: string): Promise<CarrierNumber | null>;
+  /** Points the number's incoming calls at `voiceUrl`. */
+  configureInbound(number: CarrierNumber, voiceUrl: string): Promise<void>;
+  /** Gives the number back; a number the carrier no longer has counts as released. */
+  releaseNumber(number: NumberRef): Promise<void>;
+}
+
+export interface AvailableNumberQuery {
+  countryCode: string;
+  numberType: NumberType;
+  areaCode?: string;
+  locality?: string;
+  administrativeArea?: string;
+  /** How many numbers to ask the carrier for. */
+  limit: number;
+}
+
+/** One purchasable number, in the public API's (Telnyx-derived) field names. */
+export interface AvailableNumber {
+  phone_number: string;
+  phone_number_type: NumberType;
+  region_information: { region_type: string; region_name: string }[];
+  features: { name: string }[];
+  cost_information: { upfront_cost: string; monthly_cost: string; currency: string } | null;
+}
+
+export interface AvailableNumbers {
+  numbers: AvailableNumber[];
+  /** The carrier's own count of matches, when it reports one. */
+  totalResults?: number;
+}
+
+/** A number held by a carrier account. */
+export interface CarrierNumber {
+  phoneNumber: string;
+  /** Twilio's PN… SID, Telnyx's phone number id, or the simulator's id. */
+  providerNumberId: string;
+  capabilities: string[];
+}
+
+/** What we store about a number, enough to find it at its carrier again. */
+export interface NumberRef {
+  phoneNumber: string;
+  providerNumberId: string | null;
+}
+
+/** BYOC credentials as sealed into `phone_numbers.credentials_encrypted`. */
+export type CarrierCredentials =
+  | { kind: "twilio"; account_sid: string; auth_token: string }
+  | { kind: "telnyx"; api_key: string }
+  | { kind: "custom_sip"; sip_username: string; sip_password: string };
+
+/**
+ * A carrier failure, already classified into the API's error codes, so a handler can let it
+ * propagate and the call engine can branch on `code` without knowing the carrier's formats.
+ */
+export class CarrierError extends ApiError {
+  readonly provider: CarrierProvider;
+  readonly operation: CarrierOperation;
+
+  constructor(
+    code: CarrierErrorCode,
+    provider: CarrierProvider,
+    operation: CarrierOperation,
+    message: string,
+    details: Record<string, unknown> = {},
+  ) {
+    super(code, message, { details: { provider, operation, ...details } });
+    this.name = "CarrierError";
+    this.provider = provider;
+    this.operation = operation;
+  }
+}
