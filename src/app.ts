@@ -8,6 +8,7 @@ import { knowledgeBasesRouter } from "./api/knowledge-bases";
 import { telephonyRouter } from "./api/telephony";
 import { toolsRouter } from "./api/tools";
 import { voicesRouter } from "./api/voices";
+import { webhooksRouter } from "./api/webhooks";
 import { adminAuth, apiKeyAuth } from "./middleware/auth";
 import { limitBody } from "./middleware/body-limit";
 import { handleError, handleNotFound } from "./middleware/errors";
@@ -17,7 +18,7 @@ import { requestContext } from "./middleware/request-context";
 export const PUBLIC_API_BASE = "/api/public/v1";
 export const ADMIN_API_BASE = "/api/admin/v1";
 
-const publicRouters = [agentsRouter, voicesRouter, toolsRouter, knowledgeBasesRouter, contactsRouter, telephonyRouter, apiKeysRouter];
+const publicRouters = [agentsRouter, voicesRouter, toolsRouter, knowledgeBasesRouter, contactsRouter, telephonyRouter, webhooksRouter, apiKeysRouter];
 
 /** The Hono app: context, errors, auth and rate limit around the resource routers. */
 export function createApp() {

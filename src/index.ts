@@ -1,6 +1,9 @@
 import { createApp } from "./app";
 import { openDatabase } from "./db/tenant";
 import { purgeExpiredIdempotencyKeys } from "./db/idempotency";
+import { currentClock } from "./lib/clock";
+import { handleWebhookBatch, handleWebhookDeadLetters } from "./webhooks/deliver";
+import { sweepWebhooks } from "./webhooks/sweep";
 
 export { OrgLimiter } from "../durable-objects/org-limiter";
 
@@ -8,9 +11,20 @@ const app = createApp();
 
 export default {
   fetch: app.fetch,
-  /** Periodic housekeeping (wrangler.toml `crons`). */
+
+  async queue(batch, env) {
+    if (batch.queue.endsWith("-dlq")) await handleWebhookDeadLetters(batch, env, currentClock());
+    else await handleWebhookBatch(batch, env, currentClock());
+  },
+
+  /** Every minute (wrangler.toml `crons`): the webhook sweep and idempotency-key retention. */
   async scheduled(controller, env, ctx) {
     const db = openDatabase(env.DB);
-    ctx.waitUntil(purgeExpiredIdempotencyKeys(db, controller.scheduledTime).then(() => undefined));
+    ctx.waitUntil(
+      Promise.all([
+        sweepWebhooks(db, env.WEBHOOK_QUEUE, controller.scheduledTime),
+        purgeExpiredIdempotencyKeys(db, controller.scheduledTime),
+      ]).then(() => undefined),
+    );
   },
 } satisfies ExportedHandler<Env>;

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import type { ToolDefinition } from "../domain/tools";
 
 /**
  * The whole D1 schema. Every tenant table carries `org_id`; all access to those tables goes
@@ -70,7 +71,12 @@ export const voices = sqliteTable(
     status: text("status", { enum: ["active", "training", "failed"] }).notNull(),
     ...timestamps,
   },
-  (t) => [index("voices_org_idx").on(t.orgId, t.name)],
+  (t) => [
+    index("voices_org_idx").on(t.orgId, t.name),
+    // An org imports a provider voice once. Catalogue rows have a NULL org_id, which SQLite
+    // treats as distinct, so the catalogue never collides with an org's import.
+    uniqueIndex("voices_org_provider_voice_idx").on(t.orgId, t.provider, t.providerVoiceId),
+  ],
 );
 
 export const agents = sqliteTable(
@@ -113,7 +119,7 @@ export const tools = sqliteTable(
     name: text("name").notNull(),
     modelToolName: text("model_tool_name").notNull(),
     description: text("description"),
-    definition: text("definition", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    definition: text("definition", { mode: "json" }).$type<ToolDefinition>().notNull(),
     ...timestamps,
   },
   (t) => [index("tools_org_idx").on(t.orgId, t.createdAt)],
@@ -233,4 +239,96 @@ export const phoneNumbers = sqliteTable(
     index("phone_numbers_inbound_agent_idx").on(t.orgId, t.inboundAgentId),
     index("phone_numbers_outbound_agent_idx").on(t.orgId, t.outboundAgentId),
   ],
+);
+
+/**
+ * A customer's webhook receiver. Secrets must be recovered to sign, so they are sealed with
+ * AES-GCM (ENCRYPTION_KEY) rather than hashed. After a rotation the previous secret keeps signing
+ * until `previous_secret_expires_at`.
+ */
+export const webhookEndpoints = sqliteTable(
+  "webhook_endpoints",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull(),
+    url: text("url").notNull(),
+    description: text("description"),
+    /** Event names, or `["*"]` for all. */
+    events: text("events", { mode: "json" }).$type<string[]>().notNull(),
+    enabled: integer("enabled", { mode: "boolean" }).notNull(),
+    secretEncrypted: text("secret_encrypted").notNull(),
+    previousSecretEncrypted: text("previous_secret_encrypted"),
+    previousSecretExpiresAt: text("previous_secret_expires_at"),
+    /** Start of the current unbroken run of failed attempts; cleared by any success. */
+    failingSince: text("failing_since"),
+    disabledReason: text("disabled_reason"),
+    ...timestamps,
+  },
+  (t) => [index("webhook_endpoints_org_idx").on(t.orgId, t.createdAt)],
+);
+
+/**
+ * The outbox: one row per event, written in the same D1 batch as the change that caused it.
+ * `dispatched_at` is set once deliveries exist for every subscribed endpoint; the cron sweep
+ * re-enqueues rows where it is still null.
+ */
+export const events = sqliteTable(
+  "events",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull(),
+    type: text("type").notNull(),
+    data: text("data", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    /** Set for events meant for one endpoint only (`webhook.test`); otherwise subscriptions decide. */
+    endpointId: text("endpoint_id"),
+    createdAt: text("created_at").notNull(),
+    dispatchedAt: text("dispatched_at"),
+  },
+  (t) => [index("events_org_created_idx").on(t.orgId, t.createdAt), index("events_undispatched_idx").on(t.dispatchedAt, t.createdAt)],
+);
+
+/** One event on its way to one endpoint. */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull(),
+    endpointId: text("endpoint_id")
+      .notNull()
+      .references(() => webhookEndpoints.id, { onDelete: "cascade" }),
+    eventId: text("event_id").notNull(),
+    eventType: text("event_type").notNull(),
+    status: text("status", { enum: ["pending", "succeeded", "failed"] }).notNull(),
+    attemptCount: integer("attempt_count").notNull().default(0),
+    /** Attempts before this one belong to earlier rounds; a replay starts a fresh retry schedule. */
+    roundStartAttempt: integer("round_start_attempt").notNull().default(0),
+    /** When the queued message for the next attempt is due; the sweep re-enqueues long-overdue ones. */
+    nextAttemptAt: text("next_attempt_at"),
+    ...timestamps,
+  },
+  (t) => [
+    uniqueIndex("webhook_deliveries_endpoint_event_idx").on(t.endpointId, t.eventId),
+    index("webhook_deliveries_endpoint_created_idx").on(t.orgId, t.endpointId, t.createdAt),
+    index("webhook_deliveries_pending_idx").on(t.status, t.nextAttemptAt),
+  ],
+);
+
+/** Every HTTP attempt of a delivery, for the customer's delivery log. */
+export const webhookAttempts = sqliteTable(
+  "webhook_attempts",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull(),
+    deliveryId: text("delivery_id")
+      .notNull()
+      .references(() => webhookDeliveries.id, { onDelete: "cascade" }),
+    attempt: integer("attempt").notNull(),
+    at: text("at").notNull(),
+    requestHeaders: text("request_headers", { mode: "json" }).$type<Record<string, string>>().notNull(),
+    responseStatus: integer("response_status"),
+    responseBody: text("response_body"),
+    durationMs: integer("duration_ms").notNull(),
+    error: text("error"),
+  },
+  (t) => [uniqueIndex("webhook_attempts_delivery_idx").on(t.deliveryId, t.attempt)],
 );

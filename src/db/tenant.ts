@@ -15,6 +15,8 @@ export function openDatabase(d1: D1Database): Database {
 export type TenantTable = SQLiteTable & { id: SQLiteColumn; orgId: SQLiteColumn };
 type Row<T extends TenantTable> = T["$inferSelect"];
 type NewRow<T extends TenantTable> = Omit<T["$inferInsert"], "orgId">;
+/** Column values for an update; a `sql` expression may compute one from the row (`attempt_count + 1`). */
+type RowChanges<T extends TenantTable> = { [K in keyof NewRow<T>]?: NewRow<T>[K] | SQL };
 
 export interface ListOptions {
   where?: (SQL | undefined)[];
@@ -96,11 +98,11 @@ export class TenantDb {
     return this.db.insert(table).values(withOrg as T["$inferInsert"][]);
   }
 
-  update<T extends TenantTable>(table: T, id: string, values: Partial<NewRow<T>>) {
+  update<T extends TenantTable>(table: T, id: string, values: RowChanges<T>) {
     return this.updateWhere(table, values, eq(table.id, id));
   }
 
-  updateWhere<T extends TenantTable>(table: T, values: Partial<NewRow<T>>, ...conditions: (SQL | undefined)[]) {
+  updateWhere<T extends TenantTable>(table: T, values: RowChanges<T>, ...conditions: (SQL | undefined)[]) {
     const { orgId: _ignored, ...safe } = values as Record<string, unknown>;
     return this.db
       .update(table)
@@ -114,6 +116,12 @@ export class TenantDb {
 
   deleteWhere<T extends TenantTable>(table: T, ...conditions: (SQL | undefined)[]) {
     return this.db.delete(table).where(this.scope(table, ...conditions));
+  }
+
+  /** Runs a list of writes as one D1 transaction, when their results are not needed. */
+  async commit(statements: BatchItem<"sqlite">[]): Promise<void> {
+    if (statements.length === 0) return;
+    await this.db.batch(statements as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
   }
 
   /** Runs the statements as one D1 transaction: all or nothing. */

@@ -43,12 +43,13 @@ export interface Fake {
 
 async function loadFakes(): Promise<Fake[]> {
   // Imported lazily: the fake modules import this file's types.
-  const [{ twilioFake }, { telnyxFake }, { elevenlabsFake }] = await Promise.all([
+  const [{ twilioFake }, { telnyxFake }, { elevenlabsFake }, { receiverFake }] = await Promise.all([
     import("./twilio"),
     import("./telnyx"),
     import("./elevenlabs"),
+    import("./receiver"),
   ]);
-  return [twilioFake, telnyxFake, elevenlabsFake];
+  return [twilioFake, telnyxFake, elevenlabsFake, receiverFake];
 }
 
 const recorded: RecordedRequest[] = [];

@@ -1,0 +1,1 @@
+CREATE UNIQUE INDEX `voices_org_provider_voice_idx` ON `voices` (`org_id`,`provider`,`provider_voice_id`);

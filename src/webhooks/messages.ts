@@ -1,0 +1,10 @@
+import { z } from "zod";
+
+/** What travels on the webhooks queue. Validated on receipt like any other wire input. */
+export const WebhookMessage = z.discriminatedUnion("kind", [
+  /** Fan an event out to its subscribed endpoints. */
+  z.object({ kind: z.literal("dispatch"), event_id: z.string().min(1) }),
+  /** Make attempt number `attempt` of one delivery. */
+  z.object({ kind: z.literal("deliver"), delivery_id: z.string().min(1), attempt: z.number().int().min(1) }),
+]);
+export type WebhookMessage = z.infer<typeof WebhookMessage>;
