@@ -16,6 +16,7 @@ export default defineConfig(async () => {
             // base64 of 32 zero bytes: fine for tests, never for a deployment.
             ENCRYPTION_KEY: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
             SIMULATOR_ENABLED: "true",
+            SIMULATOR_CALL_SECONDS: "30",
             PUBLIC_BASE_URL: "https://truedy.test",
             // Every external service points at the fakes started in test/global-setup.ts.
             TWILIO_API_BASE_URL: inject("fakesBaseUrl"),
@@ -29,6 +30,7 @@ export default defineConfig(async () => {
             TWILIO_ACCOUNT_SID: "AC00000000000000000000000000000000",
             TWILIO_AUTH_TOKEN: "platform-twilio-token",
             TELNYX_API_KEY: "KEYplatformtelnyx",
+            TELNYX_PUBLIC_KEY: inject("telnyxPublicKey"),
             FAKES_CONTROL_URL: inject("fakesBaseUrl"),
           },
         },

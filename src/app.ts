@@ -3,22 +3,25 @@ import { createRouter } from "./lib/router";
 import { adminRouter } from "./api/admin";
 import { agentsRouter } from "./api/agents";
 import { apiKeysRouter } from "./api/api-keys";
+import { callsRouter } from "./api/calls";
 import { contactsRouter } from "./api/contacts";
 import { knowledgeBasesRouter } from "./api/knowledge-bases";
 import { telephonyRouter } from "./api/telephony";
 import { toolsRouter } from "./api/tools";
 import { voicesRouter } from "./api/voices";
 import { webhooksRouter } from "./api/webhooks";
+import { recordingRoute } from "./calls/recording-route";
 import { adminAuth, apiKeyAuth } from "./middleware/auth";
 import { limitBody } from "./middleware/body-limit";
 import { handleError, handleNotFound } from "./middleware/errors";
 import { rateLimit } from "./middleware/rate-limit";
 import { requestContext } from "./middleware/request-context";
+import { telephonyWebhooksRouter } from "./telephony-webhooks";
 
 export const PUBLIC_API_BASE = "/api/public/v1";
 export const ADMIN_API_BASE = "/api/admin/v1";
 
-const publicRouters = [agentsRouter, voicesRouter, toolsRouter, knowledgeBasesRouter, contactsRouter, telephonyRouter, webhooksRouter, apiKeysRouter];
+const publicRouters = [agentsRouter, callsRouter, voicesRouter, toolsRouter, knowledgeBasesRouter, contactsRouter, telephonyRouter, webhooksRouter, apiKeysRouter];
 
 /** The Hono app: context, errors, auth and rate limit around the resource routers. */
 export function createApp() {
@@ -53,6 +56,9 @@ export function createApp() {
     description: "The deployment's ADMIN_TOKEN secret (admin bootstrap endpoints only).",
   });
   app.get("/docs", Scalar({ url: `${PUBLIC_API_BASE}/openapi.json`, pageTitle: "Truedy API reference" }));
+
+  app.route("/", recordingRoute);
+  app.route("/", telephonyWebhooksRouter);
 
   app.use(`${ADMIN_API_BASE}/*`, limitBody, adminAuth);
   app.route(ADMIN_API_BASE, adminRouter);

@@ -5,6 +5,7 @@ import { currentClock } from "./lib/clock";
 import { handleWebhookBatch, handleWebhookDeadLetters } from "./webhooks/deliver";
 import { sweepWebhooks } from "./webhooks/sweep";
 
+export { CallDO } from "../durable-objects/call";
 export { OrgLimiter } from "../durable-objects/org-limiter";
 
 const app = createApp();

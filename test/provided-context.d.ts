@@ -3,5 +3,6 @@ export {};
 declare module "vitest" {
   interface ProvidedContext {
     fakesBaseUrl: string;
+    telnyxPublicKey: string;
   }
 }

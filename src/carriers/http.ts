@@ -14,6 +14,9 @@ const DOING: Record<CarrierOperation, string> = {
   lookup: "looking up the number",
   configure: "pointing the number's calls at Truedy",
   release: "releasing the number",
+  dial: "placing the call",
+  answer: "answering the call",
+  hangup: "hanging up the call",
 };
 
 const CREDENTIALS: Record<HttpCarrier, string> = {

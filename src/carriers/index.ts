@@ -24,8 +24,11 @@ export function platformCarrierConfig(env: Env): PlatformCarrierConfig {
  * The carrier for a provider: with the number's own (BYOC) credentials when it has them,
  * otherwise the platform account from env. Existing simulator numbers keep working when the
  * simulator is later disabled, since nothing of theirs lives at a carrier; the SIMULATOR_ENABLED
- * gate applies where numbers are chosen (search, purchase, import).
+ * gate applies where numbers are chosen (search, purchase, import). Telnyx comes back as its own
+ * class, whose inbound-call commands (answer, speak) are not part of the shared interface.
  */
+export function carrierFor(env: Env, provider: "telnyx", credentials?: CarrierCredentials | null): TelnyxCarrier;
+export function carrierFor(env: Env, provider: CarrierProvider, credentials?: CarrierCredentials | null): Carrier;
 export function carrierFor(env: Env, provider: CarrierProvider, credentials: CarrierCredentials | null = null): Carrier {
   if (credentials && credentials.kind !== provider) {
     throw new Error(`${credentials.kind} credentials cannot reach the ${provider} carrier`);

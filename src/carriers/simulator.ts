@@ -53,4 +53,12 @@ export class SimulatorCarrier implements Carrier {
   async configureInbound(): Promise<void> {}
 
   async releaseNumber(): Promise<void> {}
+
+  /** A fresh id only: the CallDO plays the simulated call's script itself (src/domain/simulator.ts). */
+  async dial(): Promise<{ providerCallId: string }> {
+    return { providerCallId: `SIM${crypto.randomUUID()}` };
+  }
+
+  /** Nothing rings anywhere; the CallDO records the end of the call itself. */
+  async hangup(): Promise<void> {}
 }

@@ -1,6 +1,17 @@
-import type { CarrierOperation } from "../domain/telephony";
+import { z } from "zod";
+import { carrierVoiceUrl, telnyxMediaUrl, type CarrierOperation } from "../domain/telephony";
+import { fromBase64, toBase64 } from "../lib/crypto";
 import { carrierFetch, carrierHttpError, readCarrierJson, readErrorBody } from "./http";
-import { CarrierError, type AvailableNumber, type AvailableNumberQuery, type AvailableNumbers, type Carrier, type CarrierNumber, type NumberRef } from "./types";
+import {
+  CarrierError,
+  type AvailableNumber,
+  type AvailableNumberQuery,
+  type AvailableNumbers,
+  type Carrier,
+  type CarrierNumber,
+  type DialRequest,
+  type NumberRef,
+} from "./types";
 
 export interface TelnyxConfig {
   /** The host only (`https://api.telnyx.com`); `/v2/…` is added here. */
@@ -36,6 +47,49 @@ interface TelnyxApplication {
 interface TelnyxErrorBody {
   errors?: { code?: string; title?: string; detail?: string }[];
 }
+
+/**
+ * What we ask Telnyx to echo on every webhook of a call (`client_state`, base64 JSON): our call
+ * id, and the direction, which turns `hangup_source` (caller/callee) into who hung up. A call to
+ * a number with no inbound agent is answered only to be told so, then hung up.
+ */
+const ClientState = z.union([
+  z.object({ call_id: z.string().min(1), direction: z.enum(["outbound", "inbound"]) }),
+  z.object({ unassigned: z.literal(true) }),
+]);
+export type TelnyxClientState = z.infer<typeof ClientState>;
+
+export function encodeClientState(state: TelnyxClientState): string {
+  return toBase64(new TextEncoder().encode(JSON.stringify(state)));
+}
+
+/** The state we set, or null for a webhook that carries none (or someone else's). */
+export function decodeClientState(value: string | null | undefined): TelnyxClientState | null {
+  if (!value) return null;
+  try {
+    const parsed = ClientState.safeParse(JSON.parse(new TextDecoder().decode(fromBase64(value))));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The media stream of a call: bidirectional RTP (the default mp3 mode silently drops audio we
+ * send back), μ-law 8 kHz both ways, the caller's track only, to our per-call WebSocket.
+ */
+function mediaStream(publicBaseUrl: string, callId: string) {
+  return {
+    stream_url: telnyxMediaUrl(publicBaseUrl, callId),
+    stream_track: "inbound_track",
+    stream_codec: "PCMU",
+    stream_bidirectional_mode: "rtp",
+    stream_bidirectional_codec: "PCMU",
+  };
+}
+
+/** Telnyx's code for a command on a call that has already ended. */
+const CALL_ALREADY_ENDED = "90018";
 
 /** Telnyx numbers on a Telnyx account carry voice; the API does not list per-number features. */
 const TELNYX_NUMBER_CAPABILITIES = ["voice"];
@@ -75,6 +129,8 @@ export class TelnyxCarrier implements Carrier {
     if (res.status === 404 && operation === "release") return null;
     if (!res.ok) {
       const first = ((await readErrorBody(res)) as TelnyxErrorBody | undefined)?.errors?.[0];
+      // Hanging up a call that already ended (90018), or that Telnyx no longer knows, is already done.
+      if (operation === "hangup" && (res.status === 404 || (res.status === 422 && first?.code === CALL_ALREADY_ENDED))) return null;
       throw carrierHttpError("telnyx", operation, res.status, { code: first?.code, message: first?.detail ?? first?.title });
     }
     if (res.status === 204) return null;
@@ -169,5 +225,59 @@ export class TelnyxCarrier implements Carrier {
     });
     if (!created?.data?.id) throw new CarrierError("provider_error", "telnyx", operation, "Telnyx did not return the new Call Control Application's id");
     return created.data.id;
+  }
+
+  /**
+   * Dials through the account's Call Control Application for this deployment (the one inbound
+   * calls use), with the media stream started on answer. `command_id` is our call id, so a dial
+   * retried after a lost answer does not place a second call.
+   */
+  async dial(request: DialRequest): Promise<{ providerCallId: string }> {
+    const voiceUrl = carrierVoiceUrl(request.publicBaseUrl, "telnyx");
+    const connectionId = await this.ensureApplication(voiceUrl, "dial");
+    const body = await this.request<{ data?: { call_control_id?: string } }>("dial", "POST", this.url("calls"), {
+      connection_id: connectionId,
+      to: request.to,
+      from: request.from,
+      webhook_url: voiceUrl,
+      webhook_url_method: "POST",
+      client_state: encodeClientState({ call_id: request.callId, direction: "outbound" }),
+      command_id: request.callId,
+      timeout_secs: request.timeoutSeconds,
+      time_limit_secs: request.timeLimitSeconds,
+      ...(request.machineDetection ? { answering_machine_detection: "detect" } : {}),
+      ...mediaStream(request.publicBaseUrl, request.callId),
+    });
+    const providerCallId = body?.data?.call_control_id;
+    if (!providerCallId) throw new CarrierError("provider_error", "telnyx", "dial", "Telnyx's answer to the new call carried no call_control_id");
+    return { providerCallId };
+  }
+
+  async hangup(providerCallId: string): Promise<void> {
+    await this.request("hangup", "POST", this.url(`calls/${encodeURIComponent(providerCallId)}/actions/hangup`), {});
+  }
+
+  /** Answers an inbound call for our call `callId`, starting its media stream the way `dial` does. */
+  async answer(providerCallId: string, callId: string, publicBaseUrl: string): Promise<void> {
+    await this.request("answer", "POST", this.url(`calls/${encodeURIComponent(providerCallId)}/actions/answer`), {
+      client_state: encodeClientState({ call_id: callId, direction: "inbound" }),
+      command_id: `answer-${callId}`,
+      ...mediaStream(publicBaseUrl, callId),
+    });
+  }
+
+  /** Answers a call to a number with no inbound agent, so the caller can be told before hanging up. */
+  async answerUnassigned(providerCallId: string): Promise<void> {
+    await this.request("answer", "POST", this.url(`calls/${encodeURIComponent(providerCallId)}/actions/answer`), {
+      client_state: encodeClientState({ unassigned: true }),
+    });
+  }
+
+  async speak(providerCallId: string, text: string): Promise<void> {
+    await this.request("answer", "POST", this.url(`calls/${encodeURIComponent(providerCallId)}/actions/speak`), {
+      payload: text,
+      voice: "female",
+      language: "en-US",
+    });
   }
 }

@@ -1,7 +1,16 @@
-import { twilioNumberTypePath, type CarrierOperation } from "../domain/telephony";
+import { twilioCallUrls, twilioNumberStatusUrl, twilioNumberTypePath, type CarrierOperation } from "../domain/telephony";
 import { toBase64 } from "../lib/crypto";
 import { carrierFetch, carrierHttpError, readCarrierJson, readErrorBody } from "./http";
-import { CarrierError, type AvailableNumber, type AvailableNumberQuery, type AvailableNumbers, type Carrier, type CarrierNumber, type NumberRef } from "./types";
+import {
+  CarrierError,
+  type AvailableNumber,
+  type AvailableNumberQuery,
+  type AvailableNumbers,
+  type Carrier,
+  type CarrierNumber,
+  type DialRequest,
+  type NumberRef,
+} from "./types";
 
 export interface TwilioConfig {
   /** The host only (`https://api.twilio.com`); the REST version path is added here. */
@@ -26,6 +35,25 @@ interface TwilioIncomingNumber {
   sid: string;
   phone_number: string;
   capabilities?: Record<string, boolean> | null;
+}
+
+/** A form body; an array value repeats the field, as Twilio expects for `StatusCallbackEvent`. */
+type TwilioForm = Record<string, string | string[]>;
+
+/** Every call-progress event, so the CallDO hears ringing and answer as well as the end. */
+const STATUS_CALLBACK_EVENTS = ["initiated", "ringing", "answered", "completed"];
+
+/** A number's voice webhook plus the status callback that tells us when its inbound calls end. */
+function inboundForm(voiceUrl: string): TwilioForm {
+  return { VoiceUrl: voiceUrl, VoiceMethod: "POST", StatusCallback: twilioNumberStatusUrl(voiceUrl), StatusCallbackMethod: "POST" };
+}
+
+function encodeForm(form: TwilioForm): string {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(form)) {
+    for (const item of Array.isArray(value) ? value : [value]) params.append(name, item);
+  }
+  return params.toString();
 }
 
 interface TwilioErrorBody {
@@ -76,7 +104,7 @@ export class TwilioCarrier implements Carrier {
     return url.toString();
   }
 
-  private async request<T>(operation: CarrierOperation, method: string, url: string, form?: Record<string, string>): Promise<T | null> {
+  private async request<T>(operation: CarrierOperation, method: string, url: string, form?: TwilioForm): Promise<T | null> {
     const headers: Record<string, string> = {
       authorization: `Basic ${toBase64(new TextEncoder().encode(`${this.config.accountSid}:${this.config.authToken}`))}`,
       accept: "application/json",
@@ -89,11 +117,13 @@ export class TwilioCarrier implements Carrier {
       {
         method,
         headers,
-        body: form ? new URLSearchParams(form).toString() : undefined,
+        body: form ? encodeForm(form) : undefined,
       },
       this.config.timeoutMs,
     );
-    if (res.status === 404 && operation === "release") return null;
+    // Releasing a number Twilio no longer has, or hanging up a call that already ended (20404),
+    // is already done.
+    if (res.status === 404 && (operation === "release" || operation === "hangup")) return null;
     if (!res.ok) {
       const body = (await readErrorBody(res)) as TwilioErrorBody | undefined;
       throw carrierHttpError("twilio", operation, res.status, { code: body?.code, message: body?.message });
@@ -114,8 +144,7 @@ export class TwilioCarrier implements Carrier {
   async purchaseNumber(phoneNumber: string, voiceUrl: string): Promise<CarrierNumber> {
     const body = await this.request<TwilioIncomingNumber>("purchase", "POST", this.url("IncomingPhoneNumbers.json"), {
       PhoneNumber: phoneNumber,
-      VoiceUrl: voiceUrl,
-      VoiceMethod: "POST",
+      ...inboundForm(voiceUrl),
     });
     if (!body?.sid) throw new CarrierError("provider_error", "twilio", "purchase", "Twilio's answer to the purchase carried no number SID");
     return toCarrierNumber(body);
@@ -134,12 +163,46 @@ export class TwilioCarrier implements Carrier {
 
   async configureInbound(number: CarrierNumber, voiceUrl: string): Promise<void> {
     const url = this.url(`IncomingPhoneNumbers/${encodeURIComponent(number.providerNumberId)}.json`);
-    await this.request("configure", "POST", url, { VoiceUrl: voiceUrl, VoiceMethod: "POST" });
+    await this.request("configure", "POST", url, inboundForm(voiceUrl));
   }
 
   async releaseNumber(number: NumberRef): Promise<void> {
     const sid = number.providerNumberId ?? (await this.lookup(number.phoneNumber, "release"))?.providerNumberId;
     if (!sid) return;
     await this.request("release", "DELETE", this.url(`IncomingPhoneNumbers/${encodeURIComponent(sid)}.json`));
+  }
+
+  /**
+   * Creates the call with our TwiML URL (Twilio fetches it on answer and we connect the media
+   * stream there), every status callback, and asynchronous AMD so the call connects at once while
+   * the machine verdict arrives separately.
+   */
+  async dial(request: DialRequest): Promise<{ providerCallId: string }> {
+    const urls = twilioCallUrls(request.publicBaseUrl, request.callId);
+    const form: TwilioForm = {
+      To: request.to,
+      From: request.from,
+      Url: urls.twiml,
+      Method: "POST",
+      StatusCallback: urls.status,
+      StatusCallbackMethod: "POST",
+      StatusCallbackEvent: STATUS_CALLBACK_EVENTS,
+      Timeout: String(request.timeoutSeconds),
+      TimeLimit: String(request.timeLimitSeconds),
+    };
+    if (request.machineDetection) {
+      Object.assign(form, { MachineDetection: "Enable", AsyncAmd: "true", AsyncAmdStatusCallback: urls.amd, AsyncAmdStatusCallbackMethod: "POST" });
+    }
+    if (request.record) {
+      Object.assign(form, { Record: "true", RecordingChannels: "dual", RecordingStatusCallback: urls.recording, RecordingStatusCallbackMethod: "POST" });
+    }
+    const body = await this.request<{ sid?: string }>("dial", "POST", this.url("Calls.json"), form);
+    if (!body?.sid) throw new CarrierError("provider_error", "twilio", "dial", "Twilio's answer to the new call carried no call SID");
+    return { providerCallId: body.sid };
+  }
+
+  /** `Status=completed` ends a call whether it is ringing or in progress. */
+  async hangup(providerCallId: string): Promise<void> {
+    await this.request("hangup", "POST", this.url(`Calls/${encodeURIComponent(providerCallId)}.json`), { Status: "completed" });
   }
 }

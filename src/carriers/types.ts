@@ -17,6 +17,28 @@ export interface Carrier {
   configureInbound(number: CarrierNumber, voiceUrl: string): Promise<void>;
   /** Gives the number back; a number the carrier no longer has counts as released. */
   releaseNumber(number: NumberRef): Promise<void>;
+  /** Places an outbound call; progress then arrives through the carrier's callbacks. */
+  dial(request: DialRequest): Promise<{ providerCallId: string }>;
+  /** Ends a live call or cancels a ringing one; a call the carrier already ended counts as done. */
+  hangup(providerCallId: string): Promise<void>;
+}
+
+/** Everything a carrier needs to place one outbound call for the call engine. */
+export interface DialRequest {
+  /** Our call id: travels back to us in callback URLs (Twilio) or `client_state` (Telnyx). */
+  callId: string;
+  to: string;
+  from: string;
+  /** Seconds to ring before giving up (`join_timeout`). */
+  timeoutSeconds: number;
+  /** Hard cap on the call's length (`max_duration`); the CallDO also enforces it. */
+  timeLimitSeconds: number;
+  /** Ask the carrier for answering-machine detection. */
+  machineDetection: boolean;
+  /** Ask the carrier to record (Twilio dual-channel recording with a status callback). */
+  record: boolean;
+  /** `PUBLIC_BASE_URL`, from which each carrier builds its callback and media URLs. */
+  publicBaseUrl: string;
 }
 
 export interface AvailableNumberQuery {

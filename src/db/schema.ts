@@ -209,6 +209,8 @@ export const contacts = sqliteTable(
   (t) => [
     uniqueIndex("contacts_folder_phone_idx").on(t.orgId, t.folderId, t.phoneNumber),
     index("contacts_org_created_idx").on(t.orgId, t.createdAt),
+    // Listing one folder newest first (the folder page, campaign selection) without sorting it.
+    index("contacts_folder_created_idx").on(t.orgId, t.folderId, t.createdAt),
     index("contacts_org_phone_idx").on(t.orgId, t.phoneNumber),
   ],
 );
@@ -331,4 +333,60 @@ export const webhookAttempts = sqliteTable(
     error: text("error"),
   },
   (t) => [uniqueIndex("webhook_attempts_delivery_idx").on(t.deliveryId, t.attempt)],
+);
+
+/**
+ * The D1 mirror of each call, for listing and filtering. The CallDO owns the truth and writes
+ * this row on every transition (together with the webhook events the transition emits).
+ */
+export const calls = sqliteTable(
+  "calls",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull(),
+    agentId: text("agent_id").notNull(),
+    direction: text("direction", { enum: ["outbound", "inbound"] }).notNull(),
+    status: text("status", { enum: ["queued", "ringing", "in_progress", "completed", "failed", "cancelled"] }).notNull(),
+    endReason: text("end_reason"),
+    toNumber: text("to_number").notNull(),
+    fromNumber: text("from_number").notNull(),
+    phoneNumberId: text("phone_number_id"),
+    provider: text("provider", { enum: ["twilio", "telnyx", "custom_sip", "simulator"] }).notNull(),
+    providerCallId: text("provider_call_id"),
+    variables: text("variables", { mode: "json" }).$type<Record<string, string>>().notNull(),
+    settings: text("settings", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    metadata: text("metadata", { mode: "json" }).$type<Record<string, string>>().notNull(),
+    batchCallId: text("batch_call_id"),
+    answeredBy: text("answered_by"),
+    durationSeconds: integer("duration_seconds"),
+    costCredits: real("cost_credits"),
+    recordingKey: text("recording_key"),
+    recordingUrl: text("recording_url"),
+    queuedAt: text("queued_at").notNull(),
+    ringingAt: text("ringing_at"),
+    startedAt: text("started_at"),
+    endedAt: text("ended_at"),
+    ...timestamps,
+  },
+  (t) => [
+    index("calls_org_created_idx").on(t.orgId, t.createdAt),
+    index("calls_org_status_idx").on(t.orgId, t.status, t.createdAt),
+    index("calls_org_agent_idx").on(t.orgId, t.agentId, t.createdAt),
+    index("calls_org_batch_idx").on(t.orgId, t.batchCallId),
+    index("calls_provider_call_idx").on(t.providerCallId),
+  ],
+);
+
+/** The org's do-not-call list. Numbers are E.164, compared exactly after normalisation. */
+export const dncNumbers = sqliteTable(
+  "dnc_numbers",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull(),
+    phoneNumber: text("phone_number").notNull(),
+    reason: text("reason"),
+    source: text("source", { enum: ["api", "opt_out", "import"] }).notNull(),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [uniqueIndex("dnc_org_phone_idx").on(t.orgId, t.phoneNumber)],
 );

@@ -129,7 +129,7 @@ export function missingImportFields(provider: NumberProvider, fields: ImportFiel
   return IMPORT_REQUIRED[provider].filter((name) => !fields[name]);
 }
 
-export type CarrierOperation = "search" | "purchase" | "lookup" | "configure" | "release";
+export type CarrierOperation = "search" | "purchase" | "lookup" | "configure" | "release" | "dial" | "answer" | "hangup";
 
 export type CarrierFailure = { kind: "timeout" } | { kind: "network" } | { kind: "http"; status: number };
 
@@ -208,6 +208,41 @@ export function agentInboundWebhookUrl(publicBaseUrl: string, agentId: string): 
  */
 export function carrierVoiceUrl(publicBaseUrl: string, provider: CarrierProvider): string {
   return `${trimBase(publicBaseUrl)}/telephony/voice/${provider}`;
+}
+
+/**
+ * Where Twilio reports the progress of inbound calls to our numbers (the number's
+ * `StatusCallback`). Outbound calls get per-call URLs instead (`twilioCallUrls`); an inbound call
+ * only has a call id once its voice webhook has created it, so this one finds the call by its SID.
+ */
+export function twilioNumberStatusUrl(voiceUrl: string): string {
+  return `${voiceUrl}/status`;
+}
+
+/** The public base as a WebSocket origin: https→wss (all Twilio accepts), http→ws for local runs. */
+export function publicWebSocketBase(publicBaseUrl: string): string {
+  return trimBase(publicBaseUrl).replace(/^http(s?):/i, (_, secure: string) => `ws${secure.toLowerCase()}:`);
+}
+
+/**
+ * The URLs of one outbound Twilio call, each carrying our call id in the path: Twilio signs
+ * the exact URL it requests, and a media stream URL may not carry a query string.
+ */
+export function twilioCallUrls(publicBaseUrl: string, callId: string) {
+  const base = `${trimBase(publicBaseUrl)}/telephony/twilio`;
+  const id = encodeURIComponent(callId);
+  return {
+    twiml: `${base}/twiml/${id}`,
+    status: `${base}/status/${id}`,
+    amd: `${base}/amd/${id}`,
+    recording: `${base}/recording/${id}`,
+    media: `${publicWebSocketBase(publicBaseUrl)}/telephony/twilio/media/${id}`,
+  };
+}
+
+/** The media WebSocket Telnyx streams one call's audio to. */
+export function telnyxMediaUrl(publicBaseUrl: string, callId: string): string {
+  return `${publicWebSocketBase(publicBaseUrl)}/telephony/telnyx/media/${encodeURIComponent(callId)}`;
 }
 
 export function lastFour(value: string): string {

@@ -7,8 +7,8 @@ import type { AddressInfo } from "node:net";
  * real wire protocol; they are mounted here by path prefix, which is how the real base URLs
  * differ too (`/2010-04-01/…` Twilio, `/v2/…` Telnyx, `/v1/…` OpenAI-compatible, …).
  *
- * Tests inspect what a fake received through `GET /__fakes/requests?service=…` and reset
- * scripted behaviour with `POST /__fakes/reset`. Test files run concurrently, so tests filter
+ * Tests inspect what a fake received through `GET /__fakes/requests?service=…`; a fake's own
+ * controls live under `/__fakes/{service}/…`. Test files run concurrently, so tests filter
  * recorded requests by something unique to them (a phone number, an id), never by position.
  */
 
@@ -39,6 +39,11 @@ export interface Fake {
   service: string;
   /** Returns a response when the request is this fake's, otherwise undefined. */
   handle(request: FakeRequest): FakeResponse | undefined | Promise<FakeResponse | undefined>;
+  /**
+   * The fake's test controls under `/__fakes/{service}/…` (scripted callbacks, signing): not the
+   * service's API, so not recorded as requests it received.
+   */
+  control?(request: FakeRequest): FakeResponse | undefined | Promise<FakeResponse | undefined>;
 }
 
 async function loadFakes(): Promise<Fake[]> {
@@ -89,6 +94,13 @@ export async function startFakes(): Promise<{ baseUrl: string; close(): Promise<
         });
       }
       const request: FakeRequest = { method: req.method ?? "GET", url, headers: req.headers, body };
+      if (url.pathname.startsWith("/__fakes/")) {
+        for (const fake of fakes) {
+          const response = url.pathname.startsWith(`/__fakes/${fake.service}/`) ? await fake.control?.(request) : undefined;
+          if (response) return send(res, response);
+        }
+        return send(res, { status: 404, body: { error: `no fake control at ${req.method} ${url.pathname}` } });
+      }
       for (const fake of fakes) {
         const response = await fake.handle(request);
         if (!response) continue;

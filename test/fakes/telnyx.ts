@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { generateKeyPairSync, randomBytes, randomUUID, sign } from "node:crypto";
 import type { Fake, FakeRequest, FakeResponse } from "./server";
 
 /**
@@ -11,6 +11,20 @@ import type { Fake, FakeRequest, FakeResponse } from "./server";
  * - `KEYplatformtelnyx`: the platform account.
  * - `KEYcustomertelnyx`: a customer's own account, which already holds every number
  *   `+1{area}55502NN` (the BYOC range tests import).
+ *
+ * Calls (Call Control v2): `POST /v2/calls` checks what Telnyx checks (a Call Control Application
+ * of the account, a `from` the account holds, base64 `client_state`, the `stream_*` and AMD
+ * options; a repeated `command_id` returns the same call) and scripts the call's outcome by the
+ * destination's last four digits, like the simulator: …0002 rings out, …0003 is busy, …0004 is
+ * answered by a machine, …0005 fails, anything else is answered by a person. The worker under
+ * test has no port the fake could call, so the webhooks Telnyx would send are handed to the test
+ * to replay, `GET /__fakes/telnyx/webhooks?call=<call_control_id>`, signed at that moment with
+ * the fake account's Ed25519 key the way Telnyx signs them (its public key:
+ * `GET /__fakes/telnyx/public-key`, also exported for the test configuration).
+ * `actions/answer`, `actions/speak` and `actions/hangup` add the webhooks they cause; a command
+ * on a call that ended is 422 code 90018. `POST /__fakes/telnyx/inbound {from, to}` places a call
+ * to a held number (its `call.initiated` goes to the number's application), and
+ * `POST /__fakes/telnyx/sign {body, timestamp}` signs anything, e.g. stale or forged webhooks.
  *
  * Scripted failures, chosen by the number so concurrent test files never disturb each other:
  * - search with `filter[national_destination_code]=500` → 500; with `504` → an answer only after
@@ -220,8 +234,324 @@ function order(request: FakeRequest, key: string): FakeResponse {
   };
 }
 
+
+// ---- Call Control ----
+
+const signingKeys = generateKeyPairSync("ed25519");
+
+/** The fake account's public key as Telnyx shows it: base64 of the raw 32 bytes. */
+export const TELNYX_PUBLIC_KEY = Buffer.from(signingKeys.publicKey.export({ format: "jwk" }).x ?? "", "base64url").toString("base64");
+
+/** Telnyx's signature: Ed25519 over `${timestamp}|${body}`, base64. */
+export function telnyxSign(body: string, timestamp: number): string {
+  return sign(null, Buffer.from(`${timestamp}|${body}`, "utf8"), signingKeys.privateKey).toString("base64");
+}
+
+/** A webhook Telnyx would send to the worker, ready for the test to replay. */
+export interface ScriptedWebhook {
+  event_type: string;
+  url: string;
+  method: "POST";
+  headers: Record<string, string>;
+  body: string;
+}
+
+interface PendingWebhook {
+  url: string;
+  envelope: { data: Record<string, unknown>; meta: Record<string, unknown> };
+}
+
+interface FakeCall {
+  callControlId: string;
+  callLegId: string;
+  callSessionId: string;
+  key: string;
+  connectionId: string;
+  from: string;
+  to: string;
+  direction: "outgoing" | "incoming";
+  webhookUrl: string;
+  clientState: string | null;
+  answered: boolean;
+  ended: boolean;
+  /** Scripted to be answered (by a person or a machine). */
+  answers: boolean;
+  machineDetection: boolean;
+  streamUrl: string | null;
+  created: number;
+  commandIds: Set<string>;
+  webhooks: PendingWebhook[];
+}
+
+const fakeCalls = new Map<string, FakeCall>();
+/** Dial `command_id`s per key, so a repeated dial returns the call it created. */
+const dialCommands = new Map<string, string>();
+
+const RING_MS = 1000;
+const ANSWER_MS = 3000;
+const TALK_MS = 5000;
+const CODECS = ["PCMU", "PCMA", "G722", "OPUS", "AMR-WB", "L16", "default"];
+const AMD_MODES = ["detect", "detect_beep", "detect_words", "greeting_end", "premium", "disabled"];
+
+function addWebhook(call: FakeCall, eventType: string, afterMs: number, extra: Record<string, unknown> = {}) {
+  const occurredAt = new Date(call.created + afterMs).toISOString();
+  call.webhooks.push({
+    url: call.webhookUrl,
+    envelope: {
+      data: {
+        record_type: "event",
+        event_type: eventType,
+        id: randomUUID(),
+        occurred_at: occurredAt,
+        payload: {
+          call_control_id: call.callControlId,
+          call_leg_id: call.callLegId,
+          call_session_id: call.callSessionId,
+          client_state: call.clientState,
+          connection_id: call.connectionId,
+          from: call.from,
+          to: call.to,
+          direction: call.direction,
+          ...extra,
+        },
+      },
+      meta: { attempt: 1, delivered_to: call.webhookUrl },
+    },
+  });
+}
+
+function addHangup(call: FakeCall, afterMs: number, cause: string, source: "caller" | "callee" | "unknown") {
+  addWebhook(call, "call.hangup", afterMs, {
+    state: "hangup",
+    hangup_cause: cause,
+    hangup_source: source,
+    sip_hangup_cause: cause === "normal_clearing" ? "200" : cause === "user_busy" ? "486" : cause === "timeout" ? "487" : "503",
+    start_time: new Date(call.created).toISOString(),
+    end_time: new Date(call.created + afterMs).toISOString(),
+  });
+}
+
+/** The answer, the media stream starting and (when asked) the AMD verdict. */
+function addAnswer(call: FakeCall, afterMs: number, result: "human" | "machine") {
+  call.answered = true;
+  addWebhook(call, "call.answered", afterMs, { state: "answered", start_time: new Date(call.created).toISOString() });
+  if (call.streamUrl) addWebhook(call, "streaming.started", afterMs + 100, { stream_url: call.streamUrl });
+  if (call.machineDetection) addWebhook(call, "call.machine.detection.ended", afterMs + 2000, { result });
+}
+
+function scriptOutbound(call: FakeCall, timeoutSecs: number) {
+  addWebhook(call, "call.initiated", 0, { state: "bridging" });
+  switch (call.to.slice(-4)) {
+    case "0002":
+      return addHangup(call, timeoutSecs * 1000, "timeout", "unknown");
+    case "0003":
+      return addHangup(call, RING_MS, "user_busy", "callee");
+    case "0005":
+      return addHangup(call, RING_MS, "unspecified", "unknown");
+    default:
+      addAnswer(call, ANSWER_MS, call.to.endsWith("0004") ? "machine" : "human");
+      return addHangup(call, ANSWER_MS + TALK_MS, "normal_clearing", "callee");
+  }
+}
+
+function callRecord(call: FakeCall) {
+  return {
+    record_type: "call",
+    call_control_id: call.callControlId,
+    call_leg_id: call.callLegId,
+    call_session_id: call.callSessionId,
+    client_state: call.clientState,
+    is_alive: !call.ended,
+    call_duration: 0,
+    start_time: new Date(call.created).toISOString(),
+    end_time: null,
+  };
+}
+
+const invalid = (pointer: string, detail: string) => errors(422, "10015", "Invalid value", detail, { pointer });
+
+function isBase64(value: unknown): boolean {
+  return typeof value === "string" && value.length > 0 && /^[A-Za-z0-9+/]+={0,2}$/.test(value) && value.length % 4 === 0;
+}
+
+/** The `stream_*` options shared by dial and answer. */
+function checkStream(body: Record<string, unknown>): FakeResponse | undefined {
+  if (body.stream_url !== undefined && (typeof body.stream_url !== "string" || !/^wss?:\/\/[^\s?]+$/.test(body.stream_url))) {
+    return invalid("/stream_url", "stream_url must be a ws:// or wss:// URL");
+  }
+  if (body.stream_track !== undefined && !["inbound_track", "outbound_track", "both_tracks"].includes(String(body.stream_track))) {
+    return invalid("/stream_track", "stream_track must be inbound_track, outbound_track or both_tracks");
+  }
+  if (body.stream_bidirectional_mode !== undefined && !["mp3", "rtp"].includes(String(body.stream_bidirectional_mode))) {
+    return invalid("/stream_bidirectional_mode", "stream_bidirectional_mode must be mp3 or rtp");
+  }
+  for (const field of ["stream_codec", "stream_bidirectional_codec"]) {
+    if (body[field] !== undefined && !CODECS.includes(String(body[field]))) return invalid(`/${field}`, `${field} is not a supported codec`);
+  }
+  if (body.client_state !== undefined && !isBase64(body.client_state)) return invalid("/client_state", "client_state must be base64");
+  return undefined;
+}
+
+function dial(request: FakeRequest, key: string): FakeResponse {
+  const body = jsonBody(request);
+  if (!body) return notJson();
+  const app = typeof body.connection_id === "string" ? applications.get(body.connection_id) : undefined;
+  if (!app || app.key !== key) return invalid("/connection_id", "connection_id must be a Call Control Application of this account");
+  if (typeof body.to !== "string" || !/^\+[1-9]\d{1,14}$/.test(body.to)) return invalid("/to", "to must be an E.164 number");
+  if (typeof body.from !== "string" || !/^\+[1-9]\d{1,14}$/.test(body.from)) return invalid("/from", "from must be an E.164 number");
+  if (numbersOf(key, body.from.slice(1)).every((n) => n.phoneNumber !== body.from)) {
+    return invalid("/from", `from ${body.from} must be a number on this account or a verified number`);
+  }
+  if (body.webhook_url !== undefined && (typeof body.webhook_url !== "string" || !/^https?:\/\//.test(body.webhook_url))) return invalid("/webhook_url", "webhook_url must be a URL");
+  for (const field of ["timeout_secs", "time_limit_secs"]) {
+    if (body[field] !== undefined && (!Number.isInteger(body[field]) || (body[field] as number) < 1)) return invalid(`/${field}`, `${field} must be a positive integer`);
+  }
+  if (body.answering_machine_detection !== undefined && !AMD_MODES.includes(String(body.answering_machine_detection))) {
+    return invalid("/answering_machine_detection", "answering_machine_detection is not a supported mode");
+  }
+  const streamProblem = checkStream(body);
+  if (streamProblem) return streamProblem;
+
+  const commandKey = typeof body.command_id === "string" ? `${key}:${body.command_id}` : null;
+  const repeated = commandKey ? fakeCalls.get(dialCommands.get(commandKey) ?? "") : undefined;
+  if (repeated) return { status: 200, body: { data: callRecord(repeated) } };
+
+  const outcome = body.to.slice(-4);
+  const call: FakeCall = {
+    callControlId: `v3:${randomBytes(24).toString("base64url")}`,
+    callLegId: randomUUID(),
+    callSessionId: randomUUID(),
+    key,
+    connectionId: app.id,
+    from: body.from,
+    to: body.to,
+    direction: "outgoing",
+    webhookUrl: typeof body.webhook_url === "string" ? body.webhook_url : app.webhookEventUrl,
+    clientState: typeof body.client_state === "string" ? body.client_state : null,
+    answered: false,
+    ended: false,
+    answers: !["0002", "0003", "0005"].includes(outcome),
+    machineDetection: body.answering_machine_detection !== undefined && body.answering_machine_detection !== "disabled",
+    streamUrl: typeof body.stream_url === "string" ? body.stream_url : null,
+    created: Date.now(),
+    commandIds: new Set(),
+    webhooks: [],
+  };
+  fakeCalls.set(call.callControlId, call);
+  if (commandKey) dialCommands.set(commandKey, call.callControlId);
+  scriptOutbound(call, typeof body.timeout_secs === "number" ? body.timeout_secs : 30);
+  return { status: 200, body: { data: callRecord(call) } };
+}
+
+const alreadyEnded = () => errors(422, "90018", "Call has already ended", "This call is no longer active and can't receive commands.");
+
+/** Drops the scripted end of the call (and anything after it), which a command replaces. */
+function dropScriptedEnd(call: FakeCall) {
+  const index = call.webhooks.findIndex((w) => w.envelope.data.event_type === "call.hangup");
+  if (index >= 0) call.webhooks.splice(index);
+}
+
+function command(request: FakeRequest, key: string, callControlId: string, action: string): FakeResponse | undefined {
+  const call = fakeCalls.get(callControlId);
+  if (!call || call.key !== key) return errors(404, "10005", "Resource not found", "The requested resource or URL could not be found.");
+  const body = jsonBody(request);
+  if (!body) return notJson();
+  if (call.ended) return alreadyEnded();
+  if (typeof body.command_id === "string") {
+    if (call.commandIds.has(`${action}:${body.command_id}`)) return { status: 200, body: { data: { result: "ok" } } };
+    call.commandIds.add(`${action}:${body.command_id}`);
+  }
+  const lastAt = () => Math.max(0, ...call.webhooks.map((w) => Date.parse(String(w.envelope.data.occurred_at)) - call.created));
+  switch (action) {
+    case "hangup": {
+      dropScriptedEnd(call);
+      call.ended = true;
+      // We are the caller on our outbound calls and the callee on inbound ones.
+      const us = call.direction === "outgoing" ? "caller" : "callee";
+      addHangup(call, lastAt() + 1000, call.answered ? "normal_clearing" : "originator_cancel", us);
+      break;
+    }
+    case "answer": {
+      if (call.direction !== "incoming" || call.answered) return errors(422, "90015", "Invalid call state", "Only a ringing incoming call can be answered.");
+      const streamProblem = checkStream(body);
+      if (streamProblem) return streamProblem;
+      if (typeof body.client_state === "string") call.clientState = body.client_state;
+      call.streamUrl = typeof body.stream_url === "string" ? body.stream_url : null;
+      dropScriptedEnd(call);
+      addAnswer(call, lastAt() + 500, "human");
+      addHangup(call, lastAt() + TALK_MS, "normal_clearing", "caller");
+      break;
+    }
+    case "speak": {
+      if (!call.answered) return errors(422, "90015", "Invalid call state", "Speak needs an answered call.");
+      if (typeof body.payload !== "string" || !body.payload) return invalid("/payload", "payload is required");
+      if (typeof body.voice !== "string" || !body.voice) return invalid("/voice", "voice is required");
+      dropScriptedEnd(call);
+      addWebhook(call, "call.speak.started", lastAt() + 100);
+      addWebhook(call, "call.speak.ended", lastAt() + 3000, { status: "completed" });
+      break;
+    }
+    default:
+      return undefined;
+  }
+  return { status: 200, body: { data: { result: "ok" } } };
+}
+
+/** A caller dialling one of the held numbers: Telnyx tells the number's application. */
+function inboundCall(request: FakeRequest): FakeResponse {
+  const { from, to } = JSON.parse(request.body || "{}") as { from?: string; to?: string };
+  const number = to ? held.get(to) : undefined;
+  const app = number?.connectionId ? applications.get(number.connectionId) : undefined;
+  if (!from || !number || !app) return { status: 404, body: { error: `no held number ${to} on a Call Control Application` } };
+  const call: FakeCall = {
+    callControlId: `v3:${randomBytes(24).toString("base64url")}`,
+    callLegId: randomUUID(),
+    callSessionId: randomUUID(),
+    key: number.key,
+    connectionId: app.id,
+    from,
+    to: number.phoneNumber,
+    direction: "incoming",
+    webhookUrl: app.webhookEventUrl,
+    clientState: null,
+    answered: false,
+    ended: false,
+    answers: true,
+    machineDetection: false,
+    streamUrl: null,
+    created: Date.now(),
+    commandIds: new Set(),
+    webhooks: [],
+  };
+  fakeCalls.set(call.callControlId, call);
+  addWebhook(call, "call.initiated", 0, { state: "parked", start_time: new Date(call.created).toISOString() });
+  return { status: 201, body: { call_control_id: call.callControlId } };
+}
+
+/** The call's webhooks as Telnyx would deliver them now: signed with a current timestamp. */
+function deliveries(call: FakeCall): ScriptedWebhook[] {
+  const timestamp = Math.floor(Date.now() / 1000);
+  return call.webhooks.map((w) => {
+    const body = JSON.stringify(w.envelope);
+    return {
+      event_type: String(w.envelope.data.event_type),
+      url: w.url,
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "telnyx-signature-ed25519": telnyxSign(body, timestamp),
+        "telnyx-timestamp": String(timestamp),
+      },
+      body,
+    };
+  });
+}
+
 async function handle(request: FakeRequest, key: string, path: string): Promise<FakeResponse | undefined> {
   if (path === "available_phone_numbers" && request.method === "GET") return searchAvailable(request);
+  if (path === "calls" && request.method === "POST") return dial(request, key);
+  const action = /^calls\/([^/]+)\/actions\/([a-z_]+)$/.exec(path);
+  if (action && request.method === "POST") return command(request, key, decodeURIComponent(action[1]), action[2]);
   if (path === "number_orders" && request.method === "POST") return order(request, key);
 
   if (path === "phone_numbers" && request.method === "GET") {
@@ -288,5 +618,20 @@ export const telnyxFake: Fake = {
       return errors(401, "10009", "Authentication failed", "The API key provided is invalid or missing. Send it as Authorization: Bearer <key>.");
     }
     return handle(request, token, match[1]);
+  },
+  control(request) {
+    const path = request.url.pathname;
+    if (path === "/__fakes/telnyx/public-key" && request.method === "GET") return { status: 200, body: { public_key: TELNYX_PUBLIC_KEY } };
+    if (path === "/__fakes/telnyx/webhooks" && request.method === "GET") {
+      const call = fakeCalls.get(request.url.searchParams.get("call") ?? "");
+      return call ? { status: 200, body: deliveries(call) } : { status: 404, body: { error: "no such call" } };
+    }
+    if (path === "/__fakes/telnyx/inbound" && request.method === "POST") return inboundCall(request);
+    if (path === "/__fakes/telnyx/sign" && request.method === "POST") {
+      const { body, timestamp } = JSON.parse(request.body || "{}") as { body?: string; timestamp?: number };
+      if (typeof body !== "string" || !Number.isInteger(timestamp)) return { status: 400, body: { error: "body (string) and timestamp (unix seconds) are required" } };
+      return { status: 200, body: { signature: telnyxSign(body, timestamp as number) } };
+    }
+    return undefined;
   },
 };

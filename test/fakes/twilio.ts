@@ -1,11 +1,26 @@
-import { createHash } from "node:crypto";
+import { createHash, createHmac, randomBytes, randomUUID } from "node:crypto";
 import type { Fake, FakeRequest, FakeResponse } from "./server";
 
 /**
- * Fake of Twilio's 2010-04-01 REST API for phone numbers, checking what the real one checks:
- * HTTP Basic auth of a known account whose SID matches the path, form-encoded write bodies, and
- * Twilio's JSON answers (AvailablePhoneNumber lists, IncomingPhoneNumber resources with `PN…`
- * SIDs, `{code, message, more_info, status}` errors).
+ * Fake of Twilio's 2010-04-01 REST API for phone numbers and calls, checking what the real one
+ * checks: HTTP Basic auth of a known account whose SID matches the path, form-encoded write
+ * bodies, and Twilio's JSON answers (AvailablePhoneNumber lists, IncomingPhoneNumber resources
+ * with `PN…` SIDs, Call resources with `CA…` SIDs, `{code, message, more_info, status}` errors).
+ *
+ * Calls: `POST …/Calls.json` checks the parameters the way Twilio does (a `From` the account
+ * holds, `StatusCallbackEvent` values, AMD and recording options) and scripts the call's
+ * outcome by the destination's last four digits, like the simulator: …0002 rings out, …0003 is
+ * busy, …0004 is answered by a machine, …0005 fails, anything else is answered by a person.
+ * The worker under test has no port the fake could call, so the requests Twilio would send (the
+ * TwiML fetch, status, AMD and recording callbacks), signed with the account's auth token the
+ * way Twilio signs them, are handed to the test to replay: `GET /__fakes/twilio/callbacks?call=CA…`.
+ * `POST …/Calls/{sid}.json` with `Status=completed` ends the call (its scripted end becomes a
+ * hang-up from our side); a call that already ended, or never existed, is 404 code 20404.
+ *
+ * Inbound calls: `POST /__fakes/twilio/inbound {from, to}` places a call to a held number and
+ * scripts its voice webhook request and, when the number has a StatusCallback, the `completed`
+ * callback of the caller hanging up. `POST /__fakes/twilio/sign {account_sid, url, params?}`
+ * signs any request the way Twilio does, e.g. a media stream handshake.
  *
  * Accounts:
  * - `AC00000000000000000000000000000000` / `platform-twilio-token`: the platform account.
@@ -35,6 +50,7 @@ interface IncomingNumber {
   phoneNumber: string;
   voiceUrl: string | null;
   voiceMethod: string;
+  statusCallback: string | null;
   created: string;
   updated: string;
 }
@@ -79,7 +95,7 @@ function resource(number: IncomingNumber) {
     sms_method: "POST",
     sms_url: "",
     status: "in-use",
-    status_callback: "",
+    status_callback: number.statusCallback ?? "",
     status_callback_method: "POST",
     trunk_sid: null,
     uri: `/2010-04-01/Accounts/${number.accountSid}/IncomingPhoneNumbers/${number.sid}.json`,
@@ -89,9 +105,9 @@ function resource(number: IncomingNumber) {
   };
 }
 
-function hold(accountSid: string, phoneNumber: string, voiceUrl: string | null, voiceMethod: string): IncomingNumber {
+function hold(accountSid: string, phoneNumber: string, voiceUrl: string | null, voiceMethod: string, statusCallback: string | null = null): IncomingNumber {
   const now = rfc2822(new Date());
-  const number = { sid: pnSid(accountSid, phoneNumber), accountSid, phoneNumber, voiceUrl, voiceMethod, created: now, updated: now };
+  const number = { sid: pnSid(accountSid, phoneNumber), accountSid, phoneNumber, voiceUrl, voiceMethod, statusCallback, created: now, updated: now };
   held.set(phoneNumber, number);
   return number;
 }
@@ -174,9 +190,300 @@ function purchase(request: FakeRequest, accountSid: string): FakeResponse {
   if (phoneNumber.endsWith("9999") || held.has(phoneNumber) || BYOC_RANGE.test(phoneNumber)) {
     return twilioError(400, 21422, `PhoneNumber ${phoneNumber} is not available`);
   }
-  const number = hold(accountSid, phoneNumber, form.get("VoiceUrl"), voiceMethod);
+  const number = hold(accountSid, phoneNumber, form.get("VoiceUrl"), voiceMethod, form.get("StatusCallback"));
   if (phoneNumber.endsWith("5001")) return twilioError(500, 20500, "Internal Server Error");
   return { status: 201, body: resource(number) };
+}
+
+
+// ---- Calls ----
+
+/** A request Twilio would send to the worker, ready for the test to replay. */
+export interface ScriptedRequest {
+  kind: "voice" | "twiml" | "status" | "amd" | "recording";
+  url: string;
+  method: "POST";
+  headers: Record<string, string>;
+  body: string;
+}
+
+interface FakeCall {
+  sid: string;
+  accountSid: string;
+  to: string;
+  from: string;
+  direction: "outbound-api" | "inbound";
+  /** Scripted to be answered (by a person or a machine). */
+  answers: boolean;
+  ended: boolean;
+  status: string;
+  created: Date;
+  /** The creation parameters (outbound) that decide which callbacks Twilio sends. */
+  form: URLSearchParams;
+  nextSequence: number;
+  callbacks: ScriptedRequest[];
+}
+
+const fakeCalls = new Map<string, FakeCall>();
+
+const CALL_STATUS_EVENTS = ["initiated", "ringing", "answered", "completed"];
+const RING_MS = 1000;
+const ANSWER_MS = 3000;
+const TALK_SECONDS = 5;
+
+/** Twilio's algorithm (twilio-node webhooks.ts): URL, then sorted `name+value` pairs, HMAC-SHA1, base64. */
+export function twilioSign(authToken: string, url: string, params: URLSearchParams): string {
+  let data = url;
+  for (const name of [...new Set(params.keys())].sort()) {
+    for (const value of [...new Set(params.getAll(name))].sort()) data += name + value;
+  }
+  return createHmac("sha1", authToken).update(Buffer.from(data, "utf8")).digest("base64");
+}
+
+function signedRequest(kind: ScriptedRequest["kind"], accountSid: string, url: string, params: Record<string, string>): ScriptedRequest {
+  const form = new URLSearchParams(params);
+  return {
+    kind,
+    url,
+    method: "POST",
+    headers: {
+      "content-type": "application/x-www-form-urlencoded",
+      "x-twilio-signature": twilioSign(ACCOUNTS[accountSid], url, form),
+      "i-twilio-idempotency-token": randomUUID(),
+    },
+    body: form.toString(),
+  };
+}
+
+/** The standard request fields Twilio sends about a call. */
+function callFields(call: FakeCall, status: string): Record<string, string> {
+  return {
+    AccountSid: call.accountSid,
+    ApiVersion: "2010-04-01",
+    CallSid: call.sid,
+    CallStatus: status,
+    Called: call.to,
+    Caller: call.from,
+    Direction: call.direction,
+    From: call.from,
+    To: call.to,
+  };
+}
+
+/** Adds a status callback if the call asked for this event (the final status is always sent). */
+function addStatus(call: FakeCall, url: string | null, status: string, afterMs: number, extra: Record<string, string> = {}) {
+  if (!url) return;
+  const event = status === "in-progress" ? "answered" : ["initiated", "ringing"].includes(status) ? status : "completed";
+  const asked = call.direction === "inbound" ? ["completed"] : call.form.getAll("StatusCallbackEvent");
+  if (event !== "completed" && !asked.includes(event)) return;
+  call.callbacks.push(
+    signedRequest("status", call.accountSid, url, {
+      ...callFields(call, status),
+      CallbackSource: "call-progress-events",
+      SequenceNumber: String(call.nextSequence++),
+      Timestamp: rfc2822(new Date(call.created.getTime() + afterMs)),
+      ...extra,
+    }),
+  );
+}
+
+/** The end of a call that was answered: `completed` with its duration, then its recording. */
+function addAnsweredEnd(call: FakeCall, talkSeconds: number) {
+  const form = call.form;
+  addStatus(call, form.get("StatusCallback"), "completed", ANSWER_MS + talkSeconds * 1000, { CallDuration: String(talkSeconds) });
+  const recordingCallback = form.get("RecordingStatusCallback");
+  if (form.get("Record") === "true" && recordingCallback) {
+    const recordingSid = `RE${randomBytes(16).toString("hex")}`;
+    call.callbacks.push(
+      signedRequest("recording", call.accountSid, recordingCallback, {
+        AccountSid: call.accountSid,
+        CallSid: call.sid,
+        RecordingSid: recordingSid,
+        RecordingUrl: `https://api.twilio.com/2010-04-01/Accounts/${call.accountSid}/Recordings/${recordingSid}`,
+        RecordingStatus: "completed",
+        RecordingDuration: String(talkSeconds),
+        RecordingChannels: form.get("RecordingChannels") === "dual" ? "2" : "1",
+        RecordingSource: "OutboundAPI",
+        RecordingStartTime: rfc2822(new Date(call.created.getTime() + ANSWER_MS)),
+      }),
+    );
+  }
+}
+
+/** What Twilio sends over the life of an outbound call, in the order it sends it. */
+function scriptOutbound(call: FakeCall) {
+  const form = call.form;
+  const status = form.get("StatusCallback");
+  addStatus(call, status, "initiated", 0);
+  const outcome = call.to.slice(-4);
+  if (outcome === "0003") return addStatus(call, status, "busy", RING_MS, { CallDuration: "0", SipResponseCode: "486" });
+  if (outcome === "0005") return addStatus(call, status, "failed", RING_MS, { CallDuration: "0", SipResponseCode: "503" });
+  addStatus(call, status, "ringing", RING_MS);
+  if (outcome === "0002") {
+    const timeout = Number(form.get("Timeout") ?? "60");
+    return addStatus(call, status, "no-answer", RING_MS + timeout * 1000, { CallDuration: "0", SipResponseCode: "487" });
+  }
+  const answeredBy = outcome === "0004" ? "machine_start" : "human";
+  const amd = form.get("MachineDetection") !== null;
+  const asyncAmd = amd && form.get("AsyncAmd") === "true";
+  // Synchronous AMD holds the TwiML fetch until it decides and reports AnsweredBy on it.
+  const syncAnsweredBy: Record<string, string> = amd && !asyncAmd ? { AnsweredBy: answeredBy } : {};
+  const twimlUrl = form.get("Url");
+  if (twimlUrl) call.callbacks.push(signedRequest("twiml", call.accountSid, twimlUrl, { ...callFields(call, "in-progress"), ...syncAnsweredBy }));
+  addStatus(call, status, "in-progress", ANSWER_MS, syncAnsweredBy);
+  const amdCallback = form.get("AsyncAmdStatusCallback");
+  if (asyncAmd && amdCallback) {
+    call.callbacks.push(
+      signedRequest("amd", call.accountSid, amdCallback, {
+        AccountSid: call.accountSid,
+        CallSid: call.sid,
+        AnsweredBy: answeredBy,
+        MachineDetectionDuration: "2750",
+      }),
+    );
+  }
+  addAnsweredEnd(call, TALK_SECONDS);
+}
+
+function callResource(call: FakeCall) {
+  return {
+    account_sid: call.accountSid,
+    annotation: null,
+    answered_by: null,
+    api_version: "2010-04-01",
+    caller_name: null,
+    date_created: rfc2822(call.created),
+    date_updated: rfc2822(new Date()),
+    direction: call.direction,
+    duration: null,
+    end_time: null,
+    forwarded_from: null,
+    from: call.from,
+    from_formatted: friendlyName(call.from),
+    group_sid: null,
+    parent_call_sid: null,
+    phone_number_sid: null,
+    price: null,
+    price_unit: "USD",
+    sid: call.sid,
+    start_time: null,
+    status: call.status,
+    subresource_uris: {
+      notifications: `/2010-04-01/Accounts/${call.accountSid}/Calls/${call.sid}/Notifications.json`,
+      recordings: `/2010-04-01/Accounts/${call.accountSid}/Calls/${call.sid}/Recordings.json`,
+    },
+    to: call.to,
+    to_formatted: friendlyName(call.to),
+    trunk_sid: null,
+    uri: `/2010-04-01/Accounts/${call.accountSid}/Calls/${call.sid}.json`,
+    queue_time: "0",
+  };
+}
+
+const isAbsoluteUrl = (value: string | null) => value !== null && /^https?:\/\/[^\s]+$/.test(value);
+
+function createCall(request: FakeRequest, accountSid: string): FakeResponse {
+  const form = formBody(request);
+  if (!form) return twilioError(400, 20001, "Parameters must be form-encoded");
+  const to = form.get("To");
+  const from = form.get("From");
+  if (!to) return twilioError(400, 21201, "No 'To' number is specified");
+  if (!from) return twilioError(400, 21213, "No 'From' number is specified");
+  if (!/^\+[1-9]\d{1,14}$/.test(to)) return twilioError(400, 21211, `Invalid 'To' Phone Number: ${to}`);
+  if (!numberOf(accountSid, from)) return twilioError(400, 21210, `The source phone number provided, ${from}, is not yet verified for your account.`);
+  if (!form.get("Url") && !form.get("Twiml") && !form.get("ApplicationSid")) return twilioError(400, 21205, "Url, Twiml or ApplicationSid is required");
+  for (const name of ["Url", "StatusCallback", "AsyncAmdStatusCallback", "RecordingStatusCallback"]) {
+    if (form.has(name) && !isAbsoluteUrl(form.get(name))) return twilioError(400, 21205, `${name} is not a valid URL`);
+  }
+  for (const name of ["Method", "StatusCallbackMethod", "AsyncAmdStatusCallbackMethod", "RecordingStatusCallbackMethod"]) {
+    const method = form.get(name);
+    if (method !== null && method !== "GET" && method !== "POST") return twilioError(400, 21219, `${name} must be GET or POST`);
+  }
+  const unknownEvent = form.getAll("StatusCallbackEvent").find((event) => !CALL_STATUS_EVENTS.includes(event));
+  if (unknownEvent) return twilioError(400, 21626, `Invalid StatusCallbackEvent: ${unknownEvent}`);
+  const timeout = form.get("Timeout");
+  if (timeout !== null && (!/^\d+$/.test(timeout) || Number(timeout) < 1 || Number(timeout) > 600)) return twilioError(400, 21217, "Timeout must be between 1 and 600");
+  const timeLimit = form.get("TimeLimit");
+  if (timeLimit !== null && (!/^\d+$/.test(timeLimit) || Number(timeLimit) < 1 || Number(timeLimit) > 86400)) return twilioError(400, 21218, "TimeLimit must be between 1 and 86400");
+  const amd = form.get("MachineDetection");
+  if (amd !== null && amd !== "Enable" && amd !== "DetectMessageEnd") return twilioError(400, 21636, "MachineDetection must be Enable or DetectMessageEnd");
+  const asyncAmd = form.get("AsyncAmd");
+  if (asyncAmd !== null && asyncAmd !== "true" && asyncAmd !== "false") return twilioError(400, 21636, "AsyncAmd must be true or false");
+  const channels = form.get("RecordingChannels");
+  if (channels !== null && channels !== "mono" && channels !== "dual") return twilioError(400, 21626, "RecordingChannels must be mono or dual");
+  const record = form.get("Record");
+  if (record !== null && record !== "true" && record !== "false") return twilioError(400, 21626, "Record must be true or false");
+
+  const outcome = to.slice(-4);
+  const call: FakeCall = {
+    sid: `CA${randomBytes(16).toString("hex")}`,
+    accountSid,
+    to,
+    from,
+    direction: "outbound-api",
+    answers: !["0002", "0003", "0005"].includes(outcome),
+    ended: false,
+    status: "queued",
+    created: new Date(),
+    form,
+    nextSequence: 0,
+    callbacks: [],
+  };
+  fakeCalls.set(call.sid, call);
+  scriptOutbound(call);
+  return { status: 201, body: callResource(call) };
+}
+
+/**
+ * `Status=completed|canceled` ends the call from our side: its scripted end is replaced by
+ * `completed` (answered calls, after a short talk) or `canceled` (still ringing).
+ */
+function updateCall(request: FakeRequest, accountSid: string, sid: string): FakeResponse {
+  const call = fakeCalls.get(sid);
+  const form = formBody(request);
+  if (!call || call.accountSid !== accountSid || call.ended) return twilioError(404, 20404, `The requested resource ${request.url.pathname} was not found`);
+  if (!form) return twilioError(400, 20001, "Parameters must be form-encoded");
+  const status = form.get("Status");
+  if (status !== "completed" && status !== "canceled") return twilioError(400, 21220, "Status must be completed or canceled");
+  const endIndex = call.callbacks.findIndex((r) => {
+    const callStatus = new URLSearchParams(r.body).get("CallStatus");
+    return r.kind === "recording" || (r.kind === "status" && ["completed", "busy", "no-answer", "failed"].includes(callStatus ?? ""));
+  });
+  if (endIndex >= 0) call.callbacks.splice(endIndex);
+  call.ended = true;
+  if (call.answers) {
+    call.status = "completed";
+    addAnsweredEnd(call, 2);
+  } else {
+    call.status = "canceled";
+    addStatus(call, call.form.get("StatusCallback"), "canceled", RING_MS + 500, { CallDuration: "0" });
+  }
+  return { status: 200, body: callResource(call) };
+}
+
+/** A caller dialling one of the held numbers: its voice webhook, then the caller's hang-up. */
+function inboundCall(request: FakeRequest): FakeResponse {
+  const { from, to } = JSON.parse(request.body || "{}") as { from?: string; to?: string };
+  const number = to ? held.get(to) : undefined;
+  if (!from || !number?.voiceUrl) return { status: 404, body: { error: `no held number ${to} with a voice URL` } };
+  const call: FakeCall = {
+    sid: `CA${randomBytes(16).toString("hex")}`,
+    accountSid: number.accountSid,
+    to: number.phoneNumber,
+    from,
+    direction: "inbound",
+    answers: true,
+    ended: false,
+    status: "ringing",
+    created: new Date(),
+    form: new URLSearchParams(),
+    nextSequence: 0,
+    callbacks: [],
+  };
+  fakeCalls.set(call.sid, call);
+  call.callbacks.push(signedRequest("voice", call.accountSid, number.voiceUrl, { ...callFields(call, "ringing"), CallToken: randomUUID() }));
+  addStatus(call, number.statusCallback, "completed", ANSWER_MS + TALK_SECONDS * 1000, { CallDuration: String(TALK_SECONDS) });
+  return { status: 201, body: { sid: call.sid, callbacks: call.callbacks } };
 }
 
 async function handleAccount(request: FakeRequest, accountSid: string, rest: string): Promise<FakeResponse | undefined> {
@@ -196,6 +503,10 @@ async function handleAccount(request: FakeRequest, accountSid: string, rest: str
     }
   }
 
+  if (rest === "Calls.json" && request.method === "POST") return createCall(request, accountSid);
+  const callSid = /^Calls\/(CA[0-9a-f]{32})\.json$/.exec(rest)?.[1];
+  if (callSid && request.method === "POST") return updateCall(request, accountSid, callSid);
+
   const single = /^IncomingPhoneNumbers\/(PN[0-9a-f]{32})\.json$/.exec(rest);
   if (single) {
     const number = [...held.values()].find((n) => n.sid === single[1] && n.accountSid === accountSid);
@@ -206,6 +517,7 @@ async function handleAccount(request: FakeRequest, accountSid: string, rest: str
       if (!form) return twilioError(400, 20001, "Parameters must be form-encoded");
       if (form.has("VoiceUrl")) number.voiceUrl = form.get("VoiceUrl");
       if (form.has("VoiceMethod")) number.voiceMethod = form.get("VoiceMethod") ?? "POST";
+      if (form.has("StatusCallback")) number.statusCallback = form.get("StatusCallback");
       number.updated = rfc2822(new Date());
       return { status: 200, body: resource(number) };
     }
@@ -224,5 +536,20 @@ export const twilioFake: Fake = {
     const match = /^\/2010-04-01\/Accounts\/([^/]+)\/(.+)$/.exec(request.url.pathname);
     if (!match) return undefined;
     return handleAccount(request, decodeURIComponent(match[1]), match[2]);
+  },
+  control(request) {
+    const path = request.url.pathname;
+    if (path === "/__fakes/twilio/callbacks" && request.method === "GET") {
+      const call = fakeCalls.get(request.url.searchParams.get("call") ?? "");
+      return call ? { status: 200, body: call.callbacks } : { status: 404, body: { error: "no such call" } };
+    }
+    if (path === "/__fakes/twilio/inbound" && request.method === "POST") return inboundCall(request);
+    if (path === "/__fakes/twilio/sign" && request.method === "POST") {
+      const { account_sid: accountSid, url, params } = JSON.parse(request.body || "{}") as { account_sid?: string; url?: string; params?: Record<string, string> };
+      const token = accountSid ? ACCOUNTS[accountSid] : undefined;
+      if (!token || !url) return { status: 400, body: { error: "account_sid of a known account and url are required" } };
+      return { status: 200, body: { signature: twilioSign(token, url, new URLSearchParams(params ?? {})) } };
+    }
+    return undefined;
   },
 };

@@ -10,6 +10,8 @@ const CUSTOMER_TOKEN = "customer-twilio-token";
 const basic = (sid: string, token: string) => `Basic ${btoa(`${sid}:${token}`)}`;
 const PLATFORM_AUTH = basic(PLATFORM_SID, "platform-twilio-token");
 const VOICE_URL = "https://truedy.test/telephony/voice/twilio";
+/** Where Twilio reports the end of inbound calls to the number. */
+const STATUS_URL = "https://truedy.test/telephony/voice/twilio/status";
 
 /** What the Twilio fake received about one number: in a form body (as %2B…) or a lookup query. */
 async function received(phoneNumber: string) {
@@ -90,6 +92,8 @@ describe("Twilio managed numbers", () => {
       PhoneNumber: "+12135551000",
       VoiceUrl: VOICE_URL,
       VoiceMethod: "POST",
+      StatusCallback: STATUS_URL,
+      StatusCallbackMethod: "POST",
     });
   });
 
@@ -173,7 +177,12 @@ describe("Twilio BYOC import", () => {
     const [configure] = await fakeRequests("twilio", `/IncomingPhoneNumbers/${row.providerNumberId}.json`);
     expect(configure).toMatchObject({ method: "POST", headers: { authorization: customerAuth } });
     expect(configure.headers["content-type"]).toMatch(/^application\/x-www-form-urlencoded/);
-    expect(Object.fromEntries(new URLSearchParams(configure.body))).toEqual({ VoiceUrl: VOICE_URL, VoiceMethod: "POST" });
+    expect(Object.fromEntries(new URLSearchParams(configure.body))).toEqual({
+      VoiceUrl: VOICE_URL,
+      VoiceMethod: "POST",
+      StatusCallback: STATUS_URL,
+      StatusCallbackMethod: "POST",
+    });
 
     // At rest: only the AES-GCM envelope, which opens to the credentials with ENCRYPTION_KEY.
     expect(row.credentialsEncrypted).toMatch(/^v1\./);

@@ -36,7 +36,12 @@ export const createOrganization: AppRouteHandler<typeof routes.createOrganizatio
 };
 
 export const getOrganization: AppRouteHandler<typeof routes.getOrganization> = async (c) => {
-  return ok(c, organizationView(await requireOrganization(c, c.req.valid("param").id)));
+  const org = await requireOrganization(c, c.req.valid("param").id);
+  const slots = await c.env.ORG_LIMITER.get(c.env.ORG_LIMITER.idFromName(org.id)).callSlotStats();
+  return ok(c, {
+    ...organizationView(org),
+    call_slots: { active: slots.granted, waiting: slots.waiting, max_active_observed: slots.maxGranted },
+  });
 };
 
 export const updateOrganization: AppRouteHandler<typeof routes.updateOrganization> = async (c) => {

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { dataEnvelope, errorResponses, jsonBody, jsonResponse } from "../../lib/openapi";
 import { ApiKeySchema, CreateApiKeyBody, CreatedApiKeySchema } from "../api-keys/schemas";
-import { CreatedOrganizationSchema, CreateOrganizationBody, OrganizationSchema, OrgIdParams, OrgKeyParams, UpdateOrganizationBody } from "./schemas";
+import { CreatedOrganizationSchema, CreateOrganizationBody, OrganizationSchema, OrganizationWithSlotsSchema, OrgIdParams, OrgKeyParams, UpdateOrganizationBody } from "./schemas";
 
 const tags = ["Admin"];
 const security = [{ adminToken: [] }];
@@ -22,9 +22,9 @@ export const getOrganization = createRoute({
   path: "/organizations/{id}",
   tags,
   security,
-  summary: "Get an organization",
+  summary: "Get an organization, with its live call-slot figures",
   request: { params: OrgIdParams },
-  responses: { 200: jsonResponse(dataEnvelope(OrganizationSchema), "The organization"), ...errorResponses },
+  responses: { 200: jsonResponse(dataEnvelope(OrganizationWithSlotsSchema), "The organization"), ...errorResponses },
 });
 
 export const updateOrganization = createRoute({

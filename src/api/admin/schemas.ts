@@ -19,6 +19,14 @@ export const OrganizationSchema = z
   })
   .openapi("Organization");
 
+export const OrganizationWithSlotsSchema = OrganizationSchema.extend({
+  call_slots: z.object({
+    active: z.number().int(),
+    waiting: z.number().int(),
+    max_active_observed: z.number().int().openapi({ description: "The most calls this org ever had dialling or live at once" }),
+  }),
+}).openapi("OrganizationWithSlots");
+
 export const CreatedOrganizationSchema = z
   .object({ id: z.string(), name: z.string(), api_key: z.string().openapi({ example: "truedy_e4JzsKsEPZgCydwcsAZqOGrHo9yglOHk" }) })
   .openapi("CreatedOrganization");

@@ -135,20 +135,20 @@ type ContactValues = Partial<Omit<typeof contacts.$inferInsert, "orgId">>;
 
 /** The row values for the fields a create or update carries; absent fields stay absent. */
 function contactFieldValues(body: CreateContactInput | UpdateContactInput): ContactValues {
-  const values: ContactValues = {};
   const text = (value: string | null | undefined) => (value === undefined ? undefined : cleanText(value));
-  values.firstName = text(body.first_name);
-  values.lastName = text(body.last_name);
-  values.email = text(body.email);
-  values.companyName = text(body.company_name);
-  values.industry = text(body.industry);
-  values.location = text(body.location);
-  values.pinCode = text(body.pin_code);
-  values.keywords = text(body.keywords);
-  if (body.timezone !== undefined) values.timezone = body.timezone === null ? null : (canonicalTimeZone(body.timezone) ?? null);
-  if (body.custom_fields !== undefined || body.metadata !== undefined) {
-    values.customFields = { ...body.metadata, ...body.custom_fields };
-  }
+  const values: ContactValues = {
+    firstName: text(body.first_name),
+    lastName: text(body.last_name),
+    email: text(body.email),
+    companyName: text(body.company_name),
+    industry: text(body.industry),
+    location: text(body.location),
+    pinCode: text(body.pin_code),
+    keywords: text(body.keywords),
+    // The schema has already checked the zone, so only its spelling can change here.
+    timezone: body.timezone === undefined ? undefined : body.timezone === null ? null : (canonicalTimeZone(body.timezone) ?? null),
+    customFields: body.custom_fields === undefined && body.metadata === undefined ? undefined : { ...body.metadata, ...body.custom_fields },
+  };
   return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined));
 }
 
@@ -195,8 +195,9 @@ export const listContacts: AppRouteHandler<typeof routes.listContacts> = async (
       query.last_call_outcome === undefined ? undefined : eq(contacts.lastCallOutcome, query.last_call_outcome),
       query.search === undefined ? undefined : searchCondition(query.search),
     ],
-    // rowid breaks ties among contacts created in the same millisecond (an import) in the order
-    // of the (org_id, created_at) index, so SQLite pages without sorting.
+    // rowid breaks ties among contacts created in the same millisecond (an import). It is the
+    // implicit last column of the (org_id, created_at) and (org_id, folder_id, created_at)
+    // indexes, so SQLite pages straight from an index without sorting.
     orderBy: [desc(contacts.createdAt), sql`rowid desc`],
     limit,
     offset,

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { FOLDER_SORTS } from "../../db/contacts";
-import { canonicalTimeZone, CONTACT_TEXT_LIMITS, CUSTOM_FIELD_LIMITS, LAST_CALL_OUTCOMES } from "../../domain/contacts";
+import { canonicalTimeZone, CONTACT_TEXT_LIMITS, CUSTOM_FIELD_LIMITS, LAST_CALL_OUTCOMES, MAX_ERROR_DETAILS } from "../../domain/contacts";
 import { isPhoneCountry } from "../../domain/phone";
 import { LimitOffsetQuery, PaginationSchema } from "../../lib/openapi";
 
@@ -214,6 +214,6 @@ export const ImportResultSchema = z
           reason: z.string().openapi({ example: "Invalid phone number format" }),
         }),
       )
-      .openapi({ description: "The first 1000 rejected rows" }),
+      .openapi({ description: `The first ${MAX_ERROR_DETAILS} rejected rows; \`errors\` counts them all` }),
   })
   .openapi("ContactImportResult");

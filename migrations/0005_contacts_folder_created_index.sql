@@ -1,0 +1,1 @@
+CREATE INDEX `contacts_folder_created_idx` ON `contacts` (`org_id`,`folder_id`,`created_at`);

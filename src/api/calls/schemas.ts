@@ -1,0 +1,97 @@
+import { z } from "@hono/zod-openapi";
+import { CALL_STATUSES, END_REASONS } from "../../domain/calls";
+import { E164, LimitOffsetQuery } from "../../lib/openapi";
+
+const Seconds = z.union([z.number().int().min(1), z.string().regex(/^\d+s$/, 'Must be whole seconds, e.g. 30 or "30s"')]);
+
+export const CallSettings = z
+  .object({
+    recording_enabled: z.boolean().optional(),
+    transcription_enabled: z.boolean().optional(),
+    greeting: z.string().max(2000).nullable().optional(),
+    max_duration: Seconds.optional().openapi({ example: "1800s" }),
+    join_timeout: Seconds.optional().openapi({ example: "30s" }),
+    machine_detection: z.boolean().optional().openapi({ description: "Ask the carrier for answering-machine detection" }),
+  })
+  .openapi("CallSettings");
+
+const VariableValue = z.union([z.string().max(10_000), z.number(), z.boolean()]);
+
+export const CreateCallBody = z
+  .object({
+    agent_id: z.string().min(1).max(100),
+    phone_number: E164.openapi({ description: "The number to call" }),
+    from_number: E164.nullable().optional().openapi({ description: "Caller ID: one of the agent's outbound numbers; omitted, one is picked" }),
+    variables: z.record(z.string().max(100), VariableValue).nullable().optional().openapi({
+      description: "Values for `{{placeholders}}` in the agent's prompt and greeting; numbers and booleans are turned into strings",
+      example: { first_name: "Ana", date: "Tuesday" },
+    }),
+    call_settings: CallSettings.nullable().optional(),
+    metadata: z.record(z.string().max(100), z.string().max(1000)).optional().openapi({ description: "Your own key/value pairs, returned on the call and its webhooks" }),
+  })
+  .openapi("CreateCall");
+
+export const CallSchema = z
+  .object({
+    id: z.string(),
+    agent_id: z.string(),
+    status: z.enum(CALL_STATUSES),
+    end_reason: z.enum(END_REASONS).nullable(),
+    direction: z.enum(["outbound", "inbound"]),
+    to_number: z.string(),
+    from_number: z.string(),
+    to: z.string(),
+    from: z.string(),
+    phone_number_id: z.string().nullable(),
+    provider: z.string(),
+    answered_by: z.string().nullable(),
+    duration_seconds: z.number().int().nullable(),
+    cost_credits: z.number().nullable(),
+    variables: z.record(z.string(), z.string()),
+    metadata: z.record(z.string(), z.string()),
+    batch_call_id: z.string().nullable(),
+    transcript_url: z.string(),
+    recording_url: z.string().nullable(),
+    queued_at: z.string(),
+    ringing_at: z.string().nullable(),
+    started_at: z.string().nullable(),
+    ended_at: z.string().nullable(),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .openapi("Call");
+
+export const ListCallsQuery = LimitOffsetQuery.extend({
+  status: z
+    .enum([...CALL_STATUSES, "in-progress", "ended"])
+    .optional()
+    .openapi({ description: "`in-progress` and `ended` are accepted as aliases of `in_progress` and `completed`" }),
+  direction: z.enum(["outbound", "inbound"]).optional(),
+  agent_id: z.string().max(100).optional(),
+  batch_call_id: z.string().max(100).optional(),
+  created_after: z.iso.datetime({ offset: true }).optional(),
+  created_before: z.iso.datetime({ offset: true }).optional(),
+});
+
+export const TranscriptSchema = z
+  .object({
+    call_id: z.string(),
+    turns: z.array(
+      z.object({
+        speaker: z.enum(["agent", "contact"]),
+        text: z.string(),
+        start_ms: z.number().int(),
+        end_ms: z.number().int(),
+        timestamp: z.number(),
+        interrupted: z.boolean(),
+      }),
+    ),
+  })
+  .openapi("Transcript");
+
+export const RecordingSchema = z.object({ call_id: z.string(), url: z.string(), expires_at: z.string().nullable() }).openapi("Recording");
+
+export const BulkDeleteBody = z.object({ ids: z.array(z.string().min(1).max(100)).min(1).max(1000) }).openapi("BulkDeleteCalls");
+export const BulkDeleteResult = z
+  .object({ deleted_count: z.number().int(), failed_count: z.number().int(), deleted_ids: z.array(z.string()), failed_ids: z.array(z.string()) })
+  .openapi("BulkDeleteResult");

@@ -1,0 +1,53 @@
+import { fromBase64 } from "../lib/crypto";
+
+/**
+ * Telnyx webhook signatures: Ed25519 over `${telnyx-timestamp}|${raw body}`, checked against the
+ * account's public key (base64 of the raw 32 bytes, from Mission Control → Keys & Credentials).
+ * Verified on WebCrypto, on the exact bytes received, never on re-serialised JSON.
+ */
+
+/** The Telnyx SDKs' replay window. */
+export const TELNYX_SIGNATURE_TOLERANCE_SECONDS = 300;
+
+export interface TelnyxSignedRequest {
+  /** `telnyx-signature-ed25519`: base64 of the 64-byte signature. */
+  signature: string | null | undefined;
+  /** `telnyx-timestamp`: unix seconds. */
+  timestamp: string | null | undefined;
+  rawBody: string;
+}
+
+export type TelnyxVerdict = { ok: true } | { ok: false; reason: "missing" | "stale" | "invalid" };
+
+function decodeBase64(value: string): Uint8Array | null {
+  try {
+    return fromBase64(value);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Imports the configured public key; an unusable key is a deployment error, not a forgery, so it
+ * throws rather than rejecting every webhook quietly.
+ */
+export async function importTelnyxPublicKey(base64Key: string | undefined): Promise<CryptoKey> {
+  const raw = base64Key ? decodeBase64(base64Key.trim()) : null;
+  if (!raw || raw.length !== 32) throw new Error("TELNYX_PUBLIC_KEY must be the base64 of the account's 32-byte Ed25519 public key");
+  return crypto.subtle.importKey("raw", raw, { name: "Ed25519" }, false, ["verify"]);
+}
+
+/**
+ * Checks a webhook at `nowMs`: a timestamp more than the tolerance away in either direction is
+ * refused (a replay, or a clock too far off to trust), before the signature is looked at.
+ */
+export async function verifyTelnyxSignature(publicKey: CryptoKey, request: TelnyxSignedRequest, nowMs: number): Promise<TelnyxVerdict> {
+  if (!request.signature || !request.timestamp) return { ok: false, reason: "missing" };
+  if (!/^\d{1,12}$/.test(request.timestamp)) return { ok: false, reason: "invalid" };
+  if (Math.abs(nowMs / 1000 - Number(request.timestamp)) > TELNYX_SIGNATURE_TOLERANCE_SECONDS) return { ok: false, reason: "stale" };
+  const signature = decodeBase64(request.signature);
+  if (!signature || signature.length !== 64) return { ok: false, reason: "invalid" };
+  const message = new TextEncoder().encode(`${request.timestamp}|${request.rawBody}`);
+  const valid = await crypto.subtle.verify({ name: "Ed25519" }, publicKey, signature, message);
+  return valid ? { ok: true } : { ok: false, reason: "invalid" };
+}
