@@ -153,6 +153,7 @@ export async function createInboundCall(
   const [existing] = await tenant.findWhere(calls, and(eq(calls.providerCallId, input.providerCallId), or(eq(calls.provider, "twilio"), eq(calls.provider, "telnyx"))));
   if (existing) return { callId: existing.id };
   const agent = await tenant.get(agents, input.agentId, "Agent");
+  if (agent.status !== "active") throw invalidField("agent_id", `Agent ${agent.id} is ${agent.status} and takes no calls`);
   const id = newId(nowMs);
   const at = new Date(nowMs).toISOString();
   const spec: CallSpec = {

@@ -88,6 +88,8 @@ function mediaStream(publicBaseUrl: string, callId: string) {
   };
 }
 
+const clamp = (value: number, min: number, max: number) => Math.min(max, Math.max(min, value));
+
 /** Telnyx's code for a command on a call that has already ended. */
 const CALL_ALREADY_ENDED = "90018";
 
@@ -243,8 +245,9 @@ export class TelnyxCarrier implements Carrier {
       webhook_url_method: "POST",
       client_state: encodeClientState({ call_id: request.callId, direction: "outbound" }),
       command_id: request.callId,
-      timeout_secs: request.timeoutSeconds,
-      time_limit_secs: request.timeLimitSeconds,
+      // Kept within the ranges Telnyx accepts; the CallDO enforces the exact limits itself.
+      timeout_secs: clamp(request.timeoutSeconds, 5, 600),
+      time_limit_secs: clamp(request.timeLimitSeconds, 30, 14_400),
       ...(request.machineDetection ? { answering_machine_detection: "detect" } : {}),
       ...mediaStream(request.publicBaseUrl, request.callId),
     });
@@ -273,6 +276,7 @@ export class TelnyxCarrier implements Carrier {
     });
   }
 
+  /** Part of answering an unassigned number, hence reported as the answer if it fails. */
   async speak(providerCallId: string, text: string): Promise<void> {
     await this.request("answer", "POST", this.url(`calls/${encodeURIComponent(providerCallId)}/actions/speak`), {
       payload: text,

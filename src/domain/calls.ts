@@ -146,8 +146,17 @@ export function applyCarrierEvent(state: CallState, event: CarrierEvent): Transi
     case "machine_detection":
       return unchanged({ ...state, answeredBy: event.answeredBy ?? "unknown" });
     case "completed": {
-      // A "completed" before any answer is how some carriers report a ring-out.
-      if (state.status !== "in_progress") return end(state, "failed", "no_answer", event.at, 0);
+      if (state.status !== "in_progress") {
+        // Billed seconds prove it was answered: the "answered" report is late or lost.
+        if (event.durationSeconds && event.durationSeconds > 0) {
+          const answeredAt = event.at - event.durationSeconds * 1000;
+          const answered: CallState = { ...state, status: "in_progress", ringingAt: state.ringingAt ?? answeredAt, answeredAt, answeredBy: event.answeredBy ?? state.answeredBy };
+          const ended = applyCarrierEvent(answered, { ...event, sequence: undefined });
+          return { state: ended.state, events: [...(state.status === "queued" ? (["call.ringing"] as const) : []), "call.answered", ...ended.events] };
+        }
+        // A "completed" with nothing billed is how some carriers report a ring-out.
+        return end(state, "failed", "no_answer", event.at, 0);
+      }
       const reason: EndReason =
         state.pendingEndReason ?? (state.answeredBy === "machine" ? "voicemail" : event.hangupBy === "agent" ? "hangup_by_agent" : "hangup_by_contact");
       return end(state, "completed", reason, event.at, event.durationSeconds);

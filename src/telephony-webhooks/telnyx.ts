@@ -25,7 +25,6 @@ import { UNAVAILABLE_MESSAGE } from "./twiml";
 const Webhook = z.object({
   data: z.object({
     event_type: z.string().min(1),
-    id: z.string().optional(),
     occurred_at: z.string().default(""),
     payload: z
       .object({

@@ -153,3 +153,15 @@ describe("hang-up and cancel through the API", () => {
     expect((await callRow(org, body.data.id)).status).toBe("cancelled");
   });
 });
+
+describe("carrier reports arriving out of order", () => {
+  it("treats a billed 'completed' before 'answered' as an answered call", async () => {
+    const { org, agentId } = await orgWithCaller();
+    const { body } = await org.post("/calls", { agent_id: agentId, phone_number: "+14155550001" });
+    await tick(body.data.id);
+    await callStub(body.data.id).carrierEvent({ kind: "completed", at: START + 20_000, sequence: 4, durationSeconds: 12 });
+    await callStub(body.data.id).carrierEvent({ kind: "answered", at: START + 8_000, sequence: 3 });
+    expect(await callRow(org, body.data.id)).toMatchObject({ status: "completed", end_reason: "hangup_by_contact", duration_seconds: 12, started_at: new Date(START + 8_000).toISOString() });
+    expect(await eventsFor(org.orgId, body.data.id)).toEqual(["call.started", "call.ringing", "call.answered", "call.ended"]);
+  });
+});
