@@ -7,14 +7,14 @@ import { CATALOGUE_VOICE_ID } from "./api";
 
 /**
  * Writes agent rows straight into D1, for tests of objects agents refer to (voices, tools,
- * knowledge bases) that must not depend on the agents API.
+ * knowledge bases, numbers) that must not depend on the agents API.
  */
 
 const db = () => drizzle(env.DB);
 
 export async function insertAgentRow(
   orgId: string,
-  refs: { voiceId?: string; toolIds?: string[]; knowledgeBaseIds?: string[] } = {},
+  refs: { name?: string; voiceId?: string; toolIds?: string[]; knowledgeBaseIds?: string[] } = {},
 ): Promise<string> {
   const id = newId();
   const now = new Date().toISOString();
@@ -23,7 +23,7 @@ export async function insertAgentRow(
     .values({
       id,
       orgId,
-      name: "Reference holder",
+      name: refs.name ?? "Reference holder",
       status: "active",
       voiceId: refs.voiceId ?? CATALOGUE_VOICE_ID,
       systemPrompt: "You are a test agent.",

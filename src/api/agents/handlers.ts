@@ -1,10 +1,10 @@
-import { asc, desc, eq, inArray, or, sql } from "drizzle-orm";
+import { asc, desc, eq, inArray, or, sql, type SQLWrapper } from "drizzle-orm";
 import { agents, knowledgeBases, phoneNumbers, tools, voices } from "../../db/schema";
 import type { TenantDb } from "../../db/tenant";
 import { AGENT_DEFAULTS, checkDuration, checkTemplate, parseSeconds, uniqueIds, type FieldProblem } from "../../domain/agents";
 import { templateVariables } from "../../domain/templating";
 import { ok, okList } from "../../lib/envelope";
-import { invalidField } from "../../lib/errors";
+import { invalidField, notFound } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import type { AppRouteHandler } from "../../lib/types";
 import type * as routes from "./routes";
@@ -44,40 +44,50 @@ function agentView(row: AgentRow, voiceName: string | null, numbers: { inbound: 
   };
 }
 
+/** `voiceIds` may be a subquery, so a single read can resolve an agent and its voice together. */
+function voiceNamesQuery(tenant: TenantDb, voiceIds: string[] | SQLWrapper) {
+  return tenant.db
+    .select({ id: voices.id, name: voices.name })
+    .from(voices)
+    .where(tenant.scopeWithShared(voices, inArray(voices.id, voiceIds)));
+}
+
+function assignedNumbersQuery(tenant: TenantDb, agentIds: string[]) {
+  return tenant.db
+    .select({
+      id: phoneNumbers.id,
+      phoneNumber: phoneNumbers.phoneNumber,
+      inboundAgentId: phoneNumbers.inboundAgentId,
+      outboundAgentId: phoneNumbers.outboundAgentId,
+    })
+    .from(phoneNumbers)
+    .where(tenant.scope(phoneNumbers, or(inArray(phoneNumbers.inboundAgentId, agentIds), inArray(phoneNumbers.outboundAgentId, agentIds))))
+    .orderBy(asc(phoneNumbers.phoneNumber));
+}
+
+function assembleViews(
+  rows: AgentRow[],
+  voiceRows: { id: string; name: string }[],
+  numberRows: { id: string; phoneNumber: string; inboundAgentId: string | null; outboundAgentId: string | null }[],
+) {
+  const voiceName = new Map(voiceRows.map((v) => [v.id, v.name]));
+  const ref = (n: (typeof numberRows)[number]) => ({ id: n.id, phone_number: n.phoneNumber });
+  return rows.map((row) =>
+    agentView(row, voiceName.get(row.voiceId) ?? null, {
+      inbound: numberRows.filter((n) => n.inboundAgentId === row.id).map(ref),
+      outbound: numberRows.filter((n) => n.outboundAgentId === row.id).map(ref),
+    }),
+  );
+}
+
 /** Voice names and assigned numbers for a set of agents: two queries in one round trip, whatever the page size. */
 async function loadAgentViews(tenant: TenantDb, rows: AgentRow[]) {
   if (rows.length === 0) return [];
-  const agentIds = rows.map((r) => r.id);
-  const voiceIds = [...new Set(rows.map((r) => r.voiceId))];
   const [voiceRows, numberRows] = await tenant.batch([
-    tenant.db
-      .select({ id: voices.id, name: voices.name })
-      .from(voices)
-      .where(tenant.scopeWithShared(voices, inArray(voices.id, voiceIds))),
-    tenant.db
-      .select({
-        id: phoneNumbers.id,
-        phoneNumber: phoneNumbers.phoneNumber,
-        inboundAgentId: phoneNumbers.inboundAgentId,
-        outboundAgentId: phoneNumbers.outboundAgentId,
-      })
-      .from(phoneNumbers)
-      .where(
-        tenant.scope(
-          phoneNumbers,
-          or(inArray(phoneNumbers.inboundAgentId, agentIds), inArray(phoneNumbers.outboundAgentId, agentIds)),
-        ),
-      )
-      .orderBy(asc(phoneNumbers.phoneNumber)),
+    voiceNamesQuery(tenant, [...new Set(rows.map((r) => r.voiceId))]),
+    assignedNumbersQuery(tenant, rows.map((r) => r.id)),
   ]);
-  const voiceName = new Map(voiceRows.map((v) => [v.id, v.name]));
-  return rows.map((row) => {
-    const ref = (n: (typeof numberRows)[number]) => ({ id: n.id, phone_number: n.phoneNumber });
-    return agentView(row, voiceName.get(row.voiceId) ?? null, {
-      inbound: numberRows.filter((n) => n.inboundAgentId === row.id).map(ref),
-      outbound: numberRows.filter((n) => n.outboundAgentId === row.id).map(ref),
-    });
-  });
+  return assembleViews(rows, voiceRows, numberRows);
 }
 
 async function loadAgentView(tenant: TenantDb, row: AgentRow) {
@@ -136,10 +146,18 @@ export const listAgents: AppRouteHandler<typeof routes.listAgents> = async (c) =
   return okList(c, await loadAgentViews(tenant, rows), { total, limit, offset });
 };
 
+/** The agent, its voice's name and its numbers in one D1 round trip: this is the hottest read. */
 export const getAgent: AppRouteHandler<typeof routes.getAgent> = async (c) => {
+  const { id } = c.req.valid("param");
   const tenant = c.get("tenant");
-  const row = await tenant.get(agents, c.req.valid("param").id, "Agent");
-  return ok(c, await loadAgentView(tenant, row));
+  const byId = tenant.scope(agents, eq(agents.id, id));
+  const [rows, voiceRows, numberRows] = await tenant.batch([
+    tenant.db.select().from(agents).where(byId).limit(1),
+    voiceNamesQuery(tenant, tenant.db.select({ voiceId: agents.voiceId }).from(agents).where(byId)),
+    assignedNumbersQuery(tenant, [id]),
+  ]);
+  if (rows.length === 0) throw notFound("Agent", id);
+  return ok(c, assembleViews(rows, voiceRows, numberRows)[0]);
 };
 
 export const createAgent: AppRouteHandler<typeof routes.createAgent> = async (c) => {
