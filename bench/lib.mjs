@@ -3,7 +3,7 @@
 // bootstrap endpoint.
 import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { copyFileSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { copyFileSync, writeFileSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -57,6 +57,12 @@ function buildWorker(configPath, outDir) {
  * children (they share a process group) and removes what this call created.
  */
 export async function startWorker({ port = 8788, config = "wrangler.toml", persistTo, migrate = true, vars = {}, readyTimeoutMs = 90_000 } = {}) {
+  // A worker left running on this port would answer the readiness probe instead of ours.
+  await new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", () => reject(new Error(`port ${port} is already in use; stop whatever listens there (an earlier benchmark?)`)));
+    probe.listen(port, "127.0.0.1", () => probe.close(resolve));
+  });
   const dataRoot = path.join(root, "bench", ".data");
   const buildDir = path.join(dataRoot, `build-${port}-${process.pid}`);
   const ownsData = persistTo === undefined;
@@ -84,6 +90,8 @@ export async function startWorker({ port = 8788, config = "wrangler.toml", persi
     RATE_LIMIT_ENABLED: "false",
     ...vars,
   };
+  const envFile = path.join(dataDir, "bench.env");
+  writeFileSync(envFile, Object.entries(allVars).map(([name, value]) => `${name}=${value}`).join("\n") + "\n");
   const args = [
     wranglerBin,
     "dev",
@@ -105,6 +113,10 @@ export async function startWorker({ port = 8788, config = "wrangler.toml", persi
     "--show-interactive-dev-session=false",
     "--log-level",
     "warn",
+    // Our own env file, so a developer's .dev.vars (loaded from the working directory) cannot
+    // override the benchmark's admin token and keys.
+    "--env-file",
+    envFile,
     ...Object.entries(allVars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
   ];
   const child = spawn(process.execPath, args, { cwd: root, env: wranglerEnv, stdio: ["ignore", "pipe", "pipe"], detached: true });
