@@ -5,6 +5,7 @@ import { agentsRouter } from "./api/agents";
 import { apiKeysRouter } from "./api/api-keys";
 import { callsRouter } from "./api/calls";
 import { contactsRouter } from "./api/contacts";
+import { dncRouter } from "./api/dnc";
 import { knowledgeBasesRouter } from "./api/knowledge-bases";
 import { telephonyRouter } from "./api/telephony";
 import { toolsRouter } from "./api/tools";
@@ -21,7 +22,7 @@ import { telephonyWebhooksRouter } from "./telephony-webhooks";
 export const PUBLIC_API_BASE = "/api/public/v1";
 export const ADMIN_API_BASE = "/api/admin/v1";
 
-const publicRouters = [agentsRouter, callsRouter, voicesRouter, toolsRouter, knowledgeBasesRouter, contactsRouter, telephonyRouter, webhooksRouter, apiKeysRouter];
+const publicRouters = [agentsRouter, callsRouter, voicesRouter, toolsRouter, knowledgeBasesRouter, contactsRouter, dncRouter, telephonyRouter, webhooksRouter, apiKeysRouter];
 
 /** The Hono app: context, errors, auth and rate limit around the resource routers. */
 export function createApp() {

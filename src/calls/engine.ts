@@ -1,4 +1,4 @@
-import { and, eq, or } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import type { CallSpec } from "../../durable-objects/call";
 import { agents, calls, dncNumbers, organizations, phoneNumbers } from "../db/schema";
 import { openDatabase, TenantDb } from "../db/tenant";
@@ -150,7 +150,7 @@ export async function createInboundCall(
 ): Promise<{ callId: string }> {
   const tenant = new TenantDb(openDatabase(env.DB), input.orgId);
   // A carrier retrying its webhook must not create a second call.
-  const [existing] = await tenant.findWhere(calls, and(eq(calls.providerCallId, input.providerCallId), or(eq(calls.provider, "twilio"), eq(calls.provider, "telnyx"))));
+  const [existing] = await tenant.findWhere(calls, eq(calls.providerCallId, input.providerCallId), eq(calls.provider, input.provider));
   if (existing) return { callId: existing.id };
   const agent = await tenant.get(agents, input.agentId, "Agent");
   if (agent.status !== "active") throw invalidField("agent_id", `Agent ${agent.id} is ${agent.status} and takes no calls`);

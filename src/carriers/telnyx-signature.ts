@@ -27,13 +27,25 @@ function decodeBase64(value: string): Uint8Array | null {
   }
 }
 
+/** The raw 32 bytes of a public key as Telnyx shows it (standard base64), or null for anything else. */
+export function decodeTelnyxPublicKey(base64Key: string): Uint8Array | null {
+  const text = base64Key.trim();
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(text)) return null;
+  const raw = decodeBase64(text);
+  return raw?.length === 32 ? raw : null;
+}
+
 /**
  * Imports the configured public key; an unusable key is a deployment error, not a forgery, so it
  * throws rather than rejecting every webhook quietly.
  */
 export async function importTelnyxPublicKey(base64Key: string | undefined): Promise<CryptoKey> {
-  const raw = base64Key ? decodeBase64(base64Key.trim()) : null;
-  if (!raw || raw.length !== 32) throw new Error("TELNYX_PUBLIC_KEY must be the base64 of the account's 32-byte Ed25519 public key");
+  const raw = base64Key ? decodeTelnyxPublicKey(base64Key) : null;
+  if (!raw) throw new Error("TELNYX_PUBLIC_KEY must be the base64 of the account's 32-byte Ed25519 public key");
+  return telnyxVerifyKey(raw);
+}
+
+export function telnyxVerifyKey(raw: Uint8Array): Promise<CryptoKey> {
   return crypto.subtle.importKey("raw", raw, { name: "Ed25519" }, false, ["verify"]);
 }
 

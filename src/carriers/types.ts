@@ -83,7 +83,11 @@ export interface NumberRef {
 /** BYOC credentials as sealed into `phone_numbers.credentials_encrypted`. */
 export type CarrierCredentials =
   | { kind: "twilio"; account_sid: string; auth_token: string }
-  | { kind: "telnyx"; api_key: string }
+  /**
+   * `public_key`: the customer account's webhook signing key (base64 of the raw 32 Ed25519 bytes).
+   * Telnyx signs a BYOC number's webhooks with it rather than with the platform account's key.
+   */
+  | { kind: "telnyx"; api_key: string; public_key?: string }
   | { kind: "custom_sip"; sip_username: string; sip_password: string };
 
 /**

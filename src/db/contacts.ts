@@ -2,7 +2,7 @@ import { asc, desc, eq, getTableColumns, sql, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { ContactDraft } from "../domain/contacts";
 import { newId } from "../lib/ids";
-import { contactFolders, contacts } from "./schema";
+import { contactFolders, contacts, dncNumbers } from "./schema";
 import type { TenantDb } from "./tenant";
 
 /** Contact and folder queries that TenantDb's generic methods cannot express; all org-scoped. */
@@ -197,6 +197,11 @@ export class ImportRows {
   }
 }
 
+/** Whether the row's phone is on the org's do-not-call list (its unique index answers it). */
+function onDncList(tenant: TenantDb, phone: SQL): SQL {
+  return sql`exists ${tenant.db.select({ one: sql`1` }).from(dncNumbers).where(tenant.scope(dncNumbers, eq(dncNumbers.phoneNumber, phone)))}`;
+}
+
 function insertRowsStatement(tenant: TenantDb, folderId: string, now: string, json: string, overwrite: boolean) {
   const fromRow = Object.fromEntries(ROW_FIELDS.map((field, i) => [field, sql.raw(`value ->> ${i}`)])) as Record<
     (typeof ROW_FIELDS)[number],
@@ -210,6 +215,9 @@ function insertRowsStatement(tenant: TenantDb, folderId: string, now: string, js
     callCount: sql`0`,
     lastCalledAt: sql`null`,
     lastCallOutcome: sql`null`,
+    // A number already on the do-not-call list brings its contact in opted out, as listing it would have.
+    optedOut: onDncList(tenant, fromRow.phoneNumber),
+    optedOutAt: sql`case when ${onDncList(tenant, fromRow.phoneNumber)} then ${now} end`,
     createdAt: sql`${now}`,
     updatedAt: sql`${now}`,
   };

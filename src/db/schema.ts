@@ -204,6 +204,9 @@ export const contacts = sqliteTable(
     lastCallOutcome: text("last_call_outcome", {
       enum: ["contacted", "voicemail", "no_answer", "escalated", "interested", "not_interested"],
     }),
+    /** The contact asked not to be called. Set together with its number's DNC entry, which is what refuses calls to it. */
+    optedOut: integer("opted_out", { mode: "boolean" }).notNull().default(false),
+    optedOutAt: text("opted_out_at"),
     ...timestamps,
   },
   (t) => [

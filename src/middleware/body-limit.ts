@@ -7,8 +7,9 @@ const MB = 1024 * 1024;
 
 /** Uploads get room for their payload; everything else is small JSON. */
 export const BODY_LIMITS: { pattern: RegExp; maxBytes: number }[] = [
-  // CSV imports are parsed in one request; 20 MB is about 200,000 typical contact rows.
-  { pattern: /\/contacts\/import$/, maxBytes: 20 * MB },
+  // CSV imports are parsed in one request; 20 MB is about 200,000 typical contact rows, and the
+  // do-not-call import shares the contact import's row cap.
+  { pattern: /\/(contacts|dnc)\/import$/, maxBytes: 20 * MB },
   // 50 MB documents arrive base64-encoded inside JSON (4/3 larger) plus a little envelope.
   { pattern: /\/knowledge-bases\/[^/]+\/sources\/document$/, maxBytes: 70 * MB },
 ];

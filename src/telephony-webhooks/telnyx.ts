@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { carrierFor, openCredentials } from "../carriers";
-import { importTelnyxPublicKey, verifyTelnyxSignature } from "../carriers/telnyx-signature";
+import { decodeTelnyxPublicKey, importTelnyxPublicKey, telnyxVerifyKey, verifyTelnyxSignature, type TelnyxSignedRequest } from "../carriers/telnyx-signature";
 import { decodeClientState, type TelnyxCarrier } from "../carriers/telnyx";
 import { createInboundCall, reportCarrierEvent } from "../calls/engine";
 import type { Database } from "../db/tenant";
@@ -12,14 +12,15 @@ import { validationError } from "../lib/router";
 import type { AppEnv } from "../lib/types";
 import { telnyxCallEvent } from "./mapping";
 import { forwardMediaStream } from "./media";
-import { findCall, findNumber, type NumberRow } from "./records";
+import { findCall, findNumber, numberOfCall, type NumberRow } from "./records";
 import { UNAVAILABLE_MESSAGE } from "./twiml";
 
 /**
- * Telnyx Call Control webhooks (every call of the deployment's Call Control Application, inbound
- * and outbound) and the media stream handshake. Webhooks are verified with Ed25519 before being
- * read. Duplicates and out-of-order deliveries are passed on as they come: the call's object
- * drops what no longer applies.
+ * Telnyx Call Control webhooks (every call of our Call Control Applications, inbound and
+ * outbound: the platform account's and each BYOC customer account's) and the media stream
+ * handshake. Webhooks are verified with Ed25519, with the platform account's key or a BYOC
+ * number's own, before anything in them is acted on. Duplicates and out-of-order deliveries are
+ * passed on as they come: the call's object drops what no longer applies.
  */
 
 const Webhook = z.object({
@@ -58,6 +59,64 @@ function parseWebhook(raw: string): WebhookEvent {
   const parsed = Webhook.safeParse(json);
   if (!parsed.success) throw validationError(parsed.error, "body");
   return parsed.data.data;
+}
+
+/**
+ * What a webhook is about. The one answer decides both what is done with the event and, when the
+ * platform key does not verify it, whose key may have signed it; so a customer's key can only
+ * vouch for events about that customer's own number or call, never steer one about another's.
+ */
+type Subject =
+  | { kind: "inbound" }
+  | { kind: "decline" }
+  | { kind: "call"; callId: string; direction: "outbound" | "inbound" }
+  | { kind: "foreign" };
+
+function subjectOf(event: WebhookEvent): Subject {
+  if (event.event_type === "call.initiated" && event.payload.direction === "incoming") return { kind: "inbound" };
+  const state = decodeClientState(event.payload.client_state);
+  if (!state) return { kind: "foreign" };
+  if ("unassigned" in state) return { kind: "decline" };
+  return { kind: "call", callId: state.call_id, direction: state.direction };
+}
+
+/** The Telnyx number of ours a subject concerns: the dialled `to` of an arriving call, else our call's number. */
+async function subjectNumber(db: Database, event: WebhookEvent, subject: Subject): Promise<NumberRow | undefined> {
+  if (subject.kind === "inbound" || subject.kind === "decline") return telnyxNumber(db, event.payload.to);
+  if (subject.kind === "foreign") return undefined;
+  const call = await findCall(db, subject.callId);
+  const number = call?.provider === "telnyx" ? await numberOfCall(db, call) : undefined;
+  return number?.provider === "telnyx" ? number : undefined;
+}
+
+/** A BYOC number's own account key, stored at import; numbers without one have no second key to try. */
+async function customerKey(env: Env, number: NumberRow | undefined): Promise<CryptoKey | undefined> {
+  const credentials = number ? await openCredentials(env, number.credentialsEncrypted) : null;
+  const raw = credentials?.kind === "telnyx" && credentials.public_key ? decodeTelnyxPublicKey(credentials.public_key) : null;
+  return raw ? telnyxVerifyKey(raw) : undefined;
+}
+
+/**
+ * The event, once its signature holds. The platform account's key is tried first; Telnyx signs a
+ * BYOC number's webhooks with the customer account's key instead, so when the platform key fails
+ * the body, still untrusted, is read only to find the number the event is about, and that
+ * number's stored key is tried. Nothing in the body is acted on unless one of the keys verifies it.
+ */
+async function verifiedWebhook(env: Env, db: Database, signed: TelnyxSignedRequest, nowMs: number): Promise<WebhookEvent> {
+  const platform = await verifyTelnyxSignature(await importTelnyxPublicKey(env.TELNYX_PUBLIC_KEY), signed, nowMs);
+  if (platform.ok) return parseWebhook(signed.rawBody);
+  // Missing headers and stale timestamps fail under every key.
+  if (platform.reason !== "invalid") throw new ApiError("forbidden", REJECTED[platform.reason]);
+  let claimed: WebhookEvent;
+  try {
+    claimed = parseWebhook(signed.rawBody);
+  } catch {
+    // An unverified body gets no opinion on its shape, only the refusal.
+    throw new ApiError("forbidden", REJECTED.invalid);
+  }
+  const key = await customerKey(env, await subjectNumber(db, claimed, subjectOf(claimed)));
+  if (!key || !(await verifyTelnyxSignature(key, signed, nowMs)).ok) throw new ApiError("forbidden", REJECTED.invalid);
+  return claimed;
 }
 
 /** The Telnyx account of one of our numbers: the customer's own key for BYOC, else the platform's. */
@@ -109,26 +168,18 @@ async function declineStep(env: Env, db: Database, event: WebhookEvent): Promise
 
 export const telnyxWebhooks = new Hono<AppEnv>()
   .post("/telephony/voice/telnyx", async (c) => {
-    const raw = await c.req.text();
     const now = currentClock().now();
-    const publicKey = await importTelnyxPublicKey(c.env.TELNYX_PUBLIC_KEY);
-    const verdict = await verifyTelnyxSignature(
-      publicKey,
-      { signature: c.req.header("telnyx-signature-ed25519"), timestamp: c.req.header("telnyx-timestamp"), rawBody: raw },
-      now,
-    );
-    if (!verdict.ok) throw new ApiError("forbidden", REJECTED[verdict.reason]);
-
-    const event = parseWebhook(raw);
     const db = c.get("db");
-    const state = decodeClientState(event.payload.client_state);
-    if (event.event_type === "call.initiated" && event.payload.direction === "incoming") {
+    const signed = { signature: c.req.header("telnyx-signature-ed25519"), timestamp: c.req.header("telnyx-timestamp"), rawBody: await c.req.text() };
+    const event = await verifiedWebhook(c.env, db, signed, now);
+    const subject = subjectOf(event);
+    if (subject.kind === "inbound") {
       await takeInboundCall(c.env, db, event, now);
-    } else if (state && "unassigned" in state) {
+    } else if (subject.kind === "decline") {
       await declineStep(c.env, db, event);
-    } else if (state) {
-      const carrierEvent = telnyxCallEvent(event, state.direction, now);
-      if (carrierEvent) await reportCarrierEvent(c.env, state.call_id, carrierEvent);
+    } else if (subject.kind === "call") {
+      const carrierEvent = telnyxCallEvent(event, subject.direction, now);
+      if (carrierEvent) await reportCarrierEvent(c.env, subject.callId, carrierEvent);
     }
     return c.body(null, 200);
   })

@@ -111,8 +111,11 @@ export type TelnyxWebhook = CarrierRequest & { event_type: string };
 export const telnyxWebhooks = (callControlId: string) => control<TelnyxWebhook[]>(`/__fakes/telnyx/webhooks?call=${encodeURIComponent(callControlId)}`);
 export const telnyxInbound = (from: string, to: string) =>
   control<{ call_control_id: string }>("/__fakes/telnyx/inbound", { method: "POST", body: JSON.stringify({ from, to }) });
-export const telnyxSign = (body: string, timestamp: number) =>
-  control<{ signature: string }>("/__fakes/telnyx/sign", { method: "POST", body: JSON.stringify({ body, timestamp }) }).then((r) => r.signature);
+/** Signs as the platform Telnyx account, or as the customer (BYOC) account of `KEYcustomertelnyx`. */
+export const telnyxSign = (body: string, timestamp: number, account: "platform" | "customer" = "platform") =>
+  control<{ signature: string }>(`/__fakes/telnyx/sign?account=${account}`, { method: "POST", body: JSON.stringify({ body, timestamp }) }).then((r) => r.signature);
+export const telnyxPublicKey = (account: "platform" | "customer") =>
+  control<{ public_key: string }>(`/__fakes/telnyx/public-key?account=${account}`).then((r) => r.public_key);
 
 /** A form callback's fields. */
 export const fields = (request: CarrierRequest) => Object.fromEntries(new URLSearchParams(request.body));

@@ -43,7 +43,8 @@ describe("media stream session", () => {
     ws.send(JSON.stringify({ event: "stop", streamSid: "MZ1", stop: { callSid: "CA1" } }));
 
     // The WAV is written after the stop frame is recorded; wait for the call row to point at it.
-    for (let i = 0; i < 200 && !(await callRow(org, id)).recording_url; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 500 && !(await callRow(org, id)).recording_url; i++) await new Promise((r) => setTimeout(r, 20));
+    expect((await callRow(org, id)).recording_url, "the WAV was never written").not.toBeNull();
     expect(await callStub(id).mediaSession()).toMatchObject({ streamSid: "MZ1", framesIn: 6, stoppedAt: START + 2000 });
     const object = await env.FILES.get(`recordings/${org.orgId}/${id}.wav`);
     const wav = new Uint8Array(await object!.arrayBuffer());

@@ -19,12 +19,14 @@ import type { Fake, FakeRequest, FakeResponse } from "./server";
  * answered by a machine, …0005 fails, anything else is answered by a person. The worker under
  * test has no port the fake could call, so the webhooks Telnyx would send are handed to the test
  * to replay, `GET /__fakes/telnyx/webhooks?call=<call_control_id>`, signed at that moment with
- * the fake account's Ed25519 key the way Telnyx signs them (its public key:
- * `GET /__fakes/telnyx/public-key`, also exported for the test configuration).
+ * the Ed25519 key of the call's account the way Telnyx signs them (public keys:
+ * `GET /__fakes/telnyx/public-key`, the platform's also exported for the test configuration, and
+ * `?account=customer` for the customer account's).
  * `actions/answer`, `actions/speak` and `actions/hangup` add the webhooks they cause; a command
  * on a call that ended is 422 code 90018. `POST /__fakes/telnyx/inbound {from, to}` places a call
  * to a held number (its `call.initiated` goes to the number's application), and
- * `POST /__fakes/telnyx/sign {body, timestamp}` signs anything, e.g. stale or forged webhooks.
+ * `POST /__fakes/telnyx/sign?account=platform|customer {body, timestamp}` signs anything, e.g.
+ * stale or forged webhooks.
  *
  * Scripted failures, chosen by the number so concurrent test files never disturb each other:
  * - search with `filter[national_destination_code]=500` → 500; with `504` → an answer only after
@@ -237,14 +239,18 @@ function order(request: FakeRequest, key: string): FakeResponse {
 
 // ---- Call Control ----
 
-const signingKeys = generateKeyPairSync("ed25519");
+/** Telnyx signs each account's webhooks with that account's own key pair. */
+const signingKeys = { platform: generateKeyPairSync("ed25519"), customer: generateKeyPairSync("ed25519") };
+type Account = keyof typeof signingKeys;
+const accountOf = (key: string): Account => (key === BYOC_KEY ? "customer" : "platform");
 
-/** The fake account's public key as Telnyx shows it: base64 of the raw 32 bytes. */
-export const TELNYX_PUBLIC_KEY = Buffer.from(signingKeys.publicKey.export({ format: "jwk" }).x ?? "", "base64url").toString("base64");
+/** An account's public key as Telnyx shows it: base64 of the raw 32 bytes. */
+const publicKeyOf = (account: Account) => Buffer.from(signingKeys[account].publicKey.export({ format: "jwk" }).x ?? "", "base64url").toString("base64");
+export const TELNYX_PUBLIC_KEY = publicKeyOf("platform");
 
-/** Telnyx's signature: Ed25519 over `${timestamp}|${body}`, base64. */
-export function telnyxSign(body: string, timestamp: number): string {
-  return sign(null, Buffer.from(`${timestamp}|${body}`, "utf8"), signingKeys.privateKey).toString("base64");
+/** Telnyx's signature: Ed25519 over `${timestamp}|${body}`, base64, with the account's key. */
+export function telnyxSign(body: string, timestamp: number, account: Account = "platform"): string {
+  return sign(null, Buffer.from(`${timestamp}|${body}`, "utf8"), signingKeys[account].privateKey).toString("base64");
 }
 
 /** A webhook Telnyx would send to the worker, ready for the test to replay. */
@@ -539,7 +545,7 @@ function deliveries(call: FakeCall): ScriptedWebhook[] {
       method: "POST",
       headers: {
         "content-type": "application/json",
-        "telnyx-signature-ed25519": telnyxSign(body, timestamp),
+        "telnyx-signature-ed25519": telnyxSign(body, timestamp, accountOf(call.key)),
         "telnyx-timestamp": String(timestamp),
       },
       body,
@@ -621,7 +627,8 @@ export const telnyxFake: Fake = {
   },
   control(request) {
     const path = request.url.pathname;
-    if (path === "/__fakes/telnyx/public-key" && request.method === "GET") return { status: 200, body: { public_key: TELNYX_PUBLIC_KEY } };
+    const account: Account = request.url.searchParams.get("account") === "customer" ? "customer" : "platform";
+    if (path === "/__fakes/telnyx/public-key" && request.method === "GET") return { status: 200, body: { public_key: publicKeyOf(account) } };
     if (path === "/__fakes/telnyx/webhooks" && request.method === "GET") {
       const call = fakeCalls.get(request.url.searchParams.get("call") ?? "");
       return call ? { status: 200, body: deliveries(call) } : { status: 404, body: { error: "no such call" } };
@@ -630,7 +637,7 @@ export const telnyxFake: Fake = {
     if (path === "/__fakes/telnyx/sign" && request.method === "POST") {
       const { body, timestamp } = JSON.parse(request.body || "{}") as { body?: string; timestamp?: number };
       if (typeof body !== "string" || !Number.isInteger(timestamp)) return { status: 400, body: { error: "body (string) and timestamp (unix seconds) are required" } };
-      return { status: 200, body: { signature: telnyxSign(body, timestamp as number) } };
+      return { status: 200, body: { signature: telnyxSign(body, timestamp as number, account) } };
     }
     return undefined;
   },

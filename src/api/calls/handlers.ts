@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, inArray, lt } from "drizzle-orm";
+import { desc, eq, gte, inArray, lt } from "drizzle-orm";
 import { calls } from "../../db/schema";
 import { createOutboundCall, callObject } from "../../calls/engine";
 import { recordingLink } from "../../calls/recording-links";
@@ -128,7 +128,7 @@ export const bulkDeleteCalls: AppRouteHandler<typeof routes.bulkDeleteCalls> = a
   const tenant = c.get("tenant");
   const rows = await tenant.findWhere(calls, inArray(calls.id, ids));
   const deletable = rows.filter((r) => isTerminal(r.status)).map((r) => r.id);
-  if (deletable.length) await tenant.deleteWhere(calls, and(inArray(calls.id, deletable)));
+  if (deletable.length) await tenant.deleteWhere(calls, inArray(calls.id, deletable));
   const failed = ids.filter((id) => !deletable.includes(id));
   return ok(c, { deleted_count: deletable.length, failed_count: failed.length, deleted_ids: deletable, failed_ids: failed });
 };

@@ -9,9 +9,11 @@ import {
   type ContactRow,
   type FolderWithCount,
 } from "../../db/contacts";
+import { findDncEntry, listingStatements } from "../../db/dnc";
 import { contactFolders, contacts } from "../../db/schema";
 import type { TenantDb } from "../../db/tenant";
 import { canonicalTimeZone, cleanText, contactName, planContactImport } from "../../domain/contacts";
+import { OPT_OUT_REASON } from "../../domain/dnc";
 import { normalizePhone, phoneSearchDigits } from "../../domain/phone";
 import { ok, okList } from "../../lib/envelope";
 import { ApiError, invalidField, notFound } from "../../lib/errors";
@@ -54,6 +56,8 @@ function contactView(row: ContactRow) {
     call_count: row.callCount,
     last_called_at: row.lastCalledAt,
     last_call_outcome: row.lastCallOutcome,
+    opted_out: row.optedOut,
+    opted_out_at: row.optedOutAt,
     created_at: row.createdAt,
     updated_at: row.updatedAt,
   };
@@ -132,6 +136,8 @@ function requirePhone(raw: string, defaultCountry: string | undefined): string {
 }
 
 type ContactValues = Partial<Omit<typeof contacts.$inferInsert, "orgId">>;
+/** Values for an update, where a column may also be computed from the row. */
+type ContactChanges = { [K in keyof ContactValues]: ContactValues[K] | SQL };
 
 /** The row values for the fields a create or update carries; absent fields stay absent. */
 function contactFieldValues(body: CreateContactInput | UpdateContactInput): ContactValues {
@@ -193,6 +199,7 @@ export const listContacts: AppRouteHandler<typeof routes.listContacts> = async (
     where: [
       query.folder_id === undefined ? undefined : eq(contacts.folderId, query.folder_id),
       query.last_call_outcome === undefined ? undefined : eq(contacts.lastCallOutcome, query.last_call_outcome),
+      query.opted_out === undefined ? undefined : eq(contacts.optedOut, query.opted_out),
       query.search === undefined ? undefined : searchCondition(query.search),
     ],
     // rowid breaks ties among contacts created in the same millisecond (an import). It is the
@@ -212,6 +219,8 @@ export const createContact: AppRouteHandler<typeof routes.createContact> = async
   const phone = requirePhone(body.phone_number, body.default_country);
   const folder = body.folder_id === undefined ? await ensureDefaultFolder(tenant, nowMs) : await requireFolder(tenant, body.folder_id);
   const values = contactFieldValues(body);
+  // Listing a number flags its contacts; a contact added after the listing starts flagged the same way.
+  const listed = (await findDncEntry(tenant, phone)) !== undefined;
 
   const [created] = await tenant
     .insert(contacts, {
@@ -220,6 +229,8 @@ export const createContact: AppRouteHandler<typeof routes.createContact> = async
       phoneNumber: phone,
       customFields: {},
       ...values,
+      optedOut: listed,
+      optedOutAt: listed ? iso(nowMs) : null,
       createdAt: iso(nowMs),
       updatedAt: iso(nowMs),
     })
@@ -245,6 +256,8 @@ export const updateContact: AppRouteHandler<typeof routes.updateContact> = async
   const { id } = c.req.valid("param");
   const body = c.req.valid("json");
   const tenant = c.get("tenant");
+  const nowMs = c.get("clock").now();
+  const now = iso(nowMs);
   const existing = await tenant.get(contacts, id, CONTACT);
   const values = contactFieldValues(body);
   if (body.phone_number !== undefined) values.phoneNumber = requirePhone(body.phone_number, body.default_country);
@@ -253,10 +266,24 @@ export const updateContact: AppRouteHandler<typeof routes.updateContact> = async
   }
   const folderId = values.folderId ?? existing.folderId;
   const phone = values.phoneNumber ?? existing.phoneNumber;
-  const [row] = await tenant
-    .update(contacts, id, { ...values, updatedAt: iso(c.get("clock").now()) })
-    .returning()
-    .catch((error) => explainWriteFailure(error, tenant, folderId, phone));
+  // Without an explicit choice, moving the contact to a listed number flags it, as listing would.
+  const optOut = body.opted_out ?? (phone !== existing.phoneNumber && (await findDncEntry(tenant, phone)) ? true : undefined);
+  const changes: ContactChanges = { ...values, updatedAt: now };
+  if (optOut !== undefined) {
+    changes.optedOut = optOut;
+    // A contact already opted out keeps the time it first was.
+    changes.optedOutAt = optOut ? sql`coalesce(${contacts.optedOutAt}, ${now})` : null;
+  }
+  const update = tenant.update(contacts, id, changes).returning();
+  // Opting out lists the number in the same transaction, so the flag never exists without the
+  // listing that makes calls to the number fail; clearing the flag leaves the listing alone.
+  const written =
+    body.opted_out === true
+      ? tenant
+          .batch([update, ...listingStatements(tenant, { phoneNumber: phone, reason: OPT_OUT_REASON, source: "opt_out", nowMs })])
+          .then(([rows]) => rows)
+      : update;
+  const [row] = await written.catch((error) => explainWriteFailure(error, tenant, folderId, phone));
   if (!row) throw notFound(CONTACT, id);
   return ok(c, contactView(row));
 };

@@ -1,7 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { createMiddleware } from "hono/factory";
 import { MAX_IMPORT_ROWS } from "../../domain/contacts";
-import { ApiError } from "../../lib/errors";
 import {
   conflictResponse,
   dataEnvelope,
@@ -13,8 +11,8 @@ import {
   jsonResponse,
   listEnvelope,
 } from "../../lib/openapi";
-import type { AppEnv } from "../../lib/types";
 import { idempotent } from "../../middleware/idempotency";
+import { requireMultipart } from "../../middleware/multipart";
 import {
   ContactPaginationSchema,
   ContactSchema,
@@ -50,6 +48,8 @@ const contactExample = {
   call_count: 0,
   last_called_at: null,
   last_call_outcome: null,
+  opted_out: false,
+  opted_out_at: null,
   created_at: "2026-11-25T12:00:00.000Z",
   updated_at: "2026-11-25T12:00:00.000Z",
 };
@@ -142,16 +142,6 @@ export const deleteFolder = createRoute({
 // ---------------------------------------------------------------------------------------------
 // CSV import
 
-/** A clear 415 before the form validator runs, whose own message would not say what to send. */
-const requireMultipart = createMiddleware<AppEnv>(async (c, next) => {
-  if (!/^multipart\/form-data/i.test(c.req.header("content-type") ?? "")) {
-    throw new ApiError("unsupported_media_type", "Upload the CSV as multipart/form-data with the file in a field named `file`", {
-      details: { field: "file", expected: "multipart/form-data" },
-    });
-  }
-  await next();
-});
-
 export const importContacts = createRoute({
   method: "post",
   path: "/contacts/import",
@@ -159,7 +149,7 @@ export const importContacts = createRoute({
   summary: "Import contacts from a CSV file",
   description: [
     "`multipart/form-data` with the CSV in `file`. The header row needs a `phone` or `phone_number` column; `first_name`, `last_name`, `name` (split into first and last when those are empty), `email`, `company_name` (or `company`), `industry`, `location`, `pin_code`, `keywords` and `timezone` fill the contact's fields and every other column becomes a custom field. Headers are matched case-insensitively, with spaces and dashes read as underscores.",
-    "Phones are normalised to E.164; national numbers need `default_country`. A bad row is reported in `error_details` (its spreadsheet row number: header = row 1) and never stops the good ones. A phone repeated in the file, or already in the folder without `overwrite_existing`, is skipped. The contacts are written in one transaction: if the write fails, nothing is imported.",
+    "Phones are normalised to E.164; national numbers need `default_country`. A bad row is reported in `error_details` (its spreadsheet row number: header = row 1) and never stops the good ones. A phone repeated in the file, or already in the folder without `overwrite_existing`, is skipped. New contacts whose number is on the do-not-call list start `opted_out`. The contacts are written in one transaction: if the write fails, nothing is imported.",
     `At most ${MAX_IMPORT_ROWS} rows and 20 MB per file (413 beyond). Re-sending the same file is safe: its phones are then already in the folder and skipped.`,
   ].join("\n\n"),
   middleware: [requireMultipart] as const,
@@ -195,7 +185,7 @@ export const listContacts = createRoute({
   tags,
   summary: "List contacts",
   description:
-    "Newest first. Filter by `folder_id`, `last_call_outcome`, or `search` (name, phone or email). Page with `limit` plus either `offset` or the 1-based `page`; `pagination` reports both.",
+    "Newest first. Filter by `folder_id`, `last_call_outcome`, `opted_out`, or `search` (name, phone or email). Page with `limit` plus either `offset` or the 1-based `page`; `pagination` reports both.",
   request: { query: ListContactsQuery },
   responses: {
     200: jsonResponse(
@@ -218,7 +208,7 @@ export const createContact = createRoute({
   tags,
   summary: "Add a contact",
   description:
-    "Without `folder_id` the contact goes to the organization's default folder. A phone already in the folder is a 409 `conflict`, unless `overwrite_existing: true`, which updates that contact with the fields sent and answers 200. Accepts `Idempotency-Key` / `X-Idempotency-Key`.",
+    "Without `folder_id` the contact goes to the organization's default folder. A phone already in the folder is a 409 `conflict`, unless `overwrite_existing: true`, which updates that contact with the fields sent and answers 200. A new contact whose number is on the do-not-call list starts `opted_out`. Accepts `Idempotency-Key` / `X-Idempotency-Key`.",
   middleware: [idempotent] as const,
   request: { body: jsonBody(CreateContactBody) },
   responses: {
@@ -245,7 +235,7 @@ export const updateContact = createRoute({
   tags,
   summary: "Update a contact",
   description:
-    "Only the fields sent change; `null` clears a field and `custom_fields` replaces the whole object. Changing `phone_number` or `folder_id` is a 409 `conflict` when the target folder already holds that phone.",
+    "Only the fields sent change; `null` clears a field and `custom_fields` replaces the whole object. Changing `phone_number` or `folder_id` is a 409 `conflict` when the target folder already holds that phone.\n\n`opted_out: true` marks the contact opted out and, in the same transaction, adds its number to the do-not-call list with source `opt_out` (which marks the organization's other contacts with that number too). `opted_out: false` clears the flag only: the number stays listed and calls to it are still refused until it is removed with `DELETE /dnc/{id}`. A new `phone_number` that is already listed marks the contact opted out unless `opted_out` is sent.",
   request: { params: IdParams, body: jsonBody(UpdateContactBody) },
   responses: { 200: contactResponse("The updated contact"), ...conflictResponse, ...errorResponses },
 });

@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { FOLDER_SORTS } from "../../db/contacts";
 import { canonicalTimeZone, CONTACT_TEXT_LIMITS, CUSTOM_FIELD_LIMITS, LAST_CALL_OUTCOMES, MAX_ERROR_DETAILS } from "../../domain/contacts";
 import { isPhoneCountry } from "../../domain/phone";
-import { LimitOffsetQuery, PaginationSchema } from "../../lib/openapi";
+import { LimitOffsetQuery, PaginationSchema, queryBoolean } from "../../lib/openapi";
 
 const EXAMPLE_FOLDER_ID = "0193a5b2-7c1e-7d2a-9f10-2b3c4d5e6f70";
 const EXAMPLE_CONTACT_ID = "0193a5b3-1a2b-7c3d-8e4f-5a6b7c8d9e0f";
@@ -134,6 +134,11 @@ export const UpdateContactBody = z
     phone_number: phoneInput.optional(),
     default_country: defaultCountry,
     folder_id: folderRef.optional().openapi({ description: "Moves the contact; the target folder must not already hold its phone" }),
+    opted_out: z.boolean().optional().openapi({
+      description:
+        "`true` marks the contact opted out and adds its number to the do-not-call list (source `opt_out`); `false` clears the flag but leaves the number listed (remove it with `DELETE /dnc/{id}`)",
+      example: true,
+    }),
     ...contactFields,
   })
   .openapi({ example: { first_name: "Ada", custom_fields: { crm_id: "A-1043" } } });
@@ -158,6 +163,11 @@ export const ContactSchema = z
     call_count: z.number().int().openapi({ example: 0 }),
     last_called_at: z.string().nullable().openapi({ example: null }),
     last_call_outcome: z.enum(LAST_CALL_OUTCOMES).nullable().openapi({ example: null }),
+    opted_out: z.boolean().openapi({
+      description: "The contact asked not to be called. Set by `PATCH {opted_out: true}` or when its number is on the do-not-call list as the contact is added, or is added to the list later",
+      example: false,
+    }),
+    opted_out_at: z.string().nullable().openapi({ description: "When `opted_out` was set", example: null }),
     created_at: z.string().openapi({ example: "2026-11-25T12:00:00.000Z" }),
     updated_at: z.string().openapi({ example: "2026-11-25T12:00:00.000Z" }),
   })
@@ -170,6 +180,9 @@ export const ListContactsQuery = z.object({
     example: "lovelace",
   }),
   last_call_outcome: z.enum(LAST_CALL_OUTCOMES).optional(),
+  opted_out: queryBoolean
+    .optional()
+    .openapi({ type: "string", enum: ["true", "false"], description: "Only contacts that have (`true`) or have not (`false`) opted out", example: "false" }),
   limit: LimitOffsetQuery.shape.limit,
   offset: z.coerce.number().int().min(0).optional().openapi({ example: 0 }),
   page: z.coerce.number().int().min(1).optional().openapi({ description: "1-based page; an alternative to `offset`", example: 1 }),

@@ -30,7 +30,9 @@ async function credentialsHint(env: Env, row: PhoneNumberRow) {
   if (row.provider === "custom_sip") return row.sipServer ? { sip_server: row.sipServer } : null;
   const credentials = await openCredentials(env, row.credentialsEncrypted);
   if (credentials?.kind === "twilio") return { account_sid_last4: lastFour(credentials.account_sid) };
-  if (credentials?.kind === "telnyx") return { api_key_last4: lastFour(credentials.api_key) };
+  if (credentials?.kind === "telnyx") {
+    return { api_key_last4: lastFour(credentials.api_key), ...(credentials.public_key ? { public_key: credentials.public_key } : {}) };
+  }
   return null;
 }
 
@@ -216,7 +218,7 @@ export const importNumber: AppRouteHandler<typeof routes.importNumber> = async (
     provider === "twilio"
       ? { kind: "twilio", account_sid: body.account_sid!, auth_token: body.auth_token! }
       : provider === "telnyx"
-        ? { kind: "telnyx", api_key: body.api_key! }
+        ? { kind: "telnyx", api_key: body.api_key!, ...(body.public_key ? { public_key: body.public_key.trim() } : {}) }
         : provider === "custom_sip"
           ? { kind: "custom_sip", sip_username: body.sip_username!, sip_password: body.sip_password! }
           : null;

@@ -9,6 +9,7 @@ import {
   NUMBER_TYPE_INPUTS,
   NUMBER_TYPES,
 } from "../../domain/telephony";
+import { decodeTelnyxPublicKey } from "../../carriers/telnyx-signature";
 import { UUID_PATTERN } from "../../lib/ids";
 import { LimitOffsetQuery, MetaSchema } from "../../lib/openapi";
 
@@ -134,6 +135,15 @@ export const ImportNumberBody = z
       .openapi({ description: "Twilio: required", example: "AC0123456789abcdef0123456789abcdef" }),
     auth_token: Secret("auth_token").optional().openapi({ description: "Twilio: required; stored encrypted, never returned" }),
     api_key: Secret("api_key").optional().openapi({ description: "Telnyx: required; stored encrypted, never returned" }),
+    public_key: z
+      .string()
+      .refine((key) => decodeTelnyxPublicKey(key) !== null, "Must be the base64 of a raw 32-byte Ed25519 public key")
+      .optional()
+      .openapi({
+        description:
+          "Telnyx: your account's webhook signing key (Mission Control → Keys & Credentials → Public Key). Telnyx signs this number's call webhooks with your account's key, so without it they can only be accepted when signed by the platform account",
+        example: "s3D7JKw9yhebtaPV9rbS3ulL5jxwuRHEpLvKmYMPpNw=",
+      }),
     sip_username: z.string().min(1).max(255).optional().openapi({ description: "custom_sip: required" }),
     sip_password: z.string().min(1).max(255).optional().openapi({ description: "custom_sip: required; stored encrypted, never returned" }),
     sip_server: z
@@ -145,6 +155,9 @@ export const ImportNumberBody = z
   .superRefine((body, ctx) => {
     for (const field of missingImportFields(body.provider_type, body)) {
       ctx.addIssue({ code: "custom", path: [field], message: `Required when provider_type is ${body.provider_type}` });
+    }
+    if (body.public_key !== undefined && body.provider_type !== "telnyx") {
+      ctx.addIssue({ code: "custom", path: ["public_key"], message: "Only for provider_type telnyx" });
     }
   })
   .openapi("ImportNumberRequest", {
@@ -184,6 +197,7 @@ export const PhoneNumberSchema = z
       .object({
         account_sid_last4: z.string().optional(),
         api_key_last4: z.string().optional(),
+        public_key: z.string().optional().openapi({ description: "Telnyx: the stored webhook signing key (it is public)" }),
         sip_server: z.string().optional(),
       })
       .nullable()
