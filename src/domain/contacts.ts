@@ -203,6 +203,17 @@ export function checkImportRecord(record: CsvRecord, columns: ColumnMap, default
   };
 }
 
+/** The 413 answer for a file over the row cap, checked before any row is validated. */
+export function rowCapProblem(text: string, maxRows: number) {
+  if (!hasMoreRecordsThan(text, maxRows)) return undefined;
+  return {
+    ok: false as const,
+    problem: "too_many_rows" as const,
+    maxRows,
+    reason: `The CSV has more than ${maxRows} rows; split it into files of at most ${maxRows} rows`,
+  };
+}
+
 export interface ImportPlan {
   /** Valid rows handed to `onContact`: the first occurrence of each phone, in file order. */
   accepted: number;
@@ -232,14 +243,8 @@ export function planContactImport(
   if (!headers) return { ok: false, problem: "empty", reason: "The CSV file is empty; it needs a header row with a phone column" };
   const mapping = mapColumns(headers);
   if (!mapping.ok) return { ok: false, problem: "columns", reason: mapping.reason };
-  if (hasMoreRecordsThan(text, maxRows)) {
-    return {
-      ok: false,
-      problem: "too_many_rows",
-      maxRows,
-      reason: `The CSV has more than ${maxRows} rows; split it into files of at most ${maxRows} rows`,
-    };
-  }
+  const tooMany = rowCapProblem(text, maxRows);
+  if (tooMany) return tooMany;
 
   const plan: ImportPlan = { accepted: 0, duplicates: 0, errors: 0, errorDetails: [] };
   const seen = new Set<string>();

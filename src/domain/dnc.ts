@@ -1,5 +1,5 @@
-import { cleanText, MAX_ERROR_DETAILS, MAX_IMPORT_ROWS, type ImportPlan, type ImportPlanResult } from "./contacts";
-import { forEachCsvRecord, hasMoreRecordsThan, readCsvHeader } from "./csv";
+import { cleanText, MAX_ERROR_DETAILS, MAX_IMPORT_ROWS, rowCapProblem, type ImportPlan, type ImportPlanResult } from "./contacts";
+import { forEachCsvRecord, readCsvHeader } from "./csv";
 import { normalizePhone } from "./phone";
 
 /** Do-not-call list rules with no I/O: entry limits and the CSV import plan. */
@@ -42,14 +42,8 @@ export function planDncImport(
       reason: `The header row has no phone column (expected "phone" or "phone_number"); found: ${headers.join(", ")}`,
     };
   }
-  if (hasMoreRecordsThan(text, maxRows)) {
-    return {
-      ok: false,
-      problem: "too_many_rows",
-      maxRows,
-      reason: `The CSV has more than ${maxRows} rows; split it into files of at most ${maxRows} rows`,
-    };
-  }
+  const tooMany = rowCapProblem(text, maxRows);
+  if (tooMany) return tooMany;
 
   const plan: ImportPlan = { accepted: 0, duplicates: 0, errors: 0, errorDetails: [] };
   const reject = (row: number, phone: string | null, reason: string) => {

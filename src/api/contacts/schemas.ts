@@ -212,6 +212,17 @@ export const ImportContactsForm = z
   })
   .openapi({ example: { file: "phone,name,email,company\n+14155550123,Ada Lovelace,ada@example.com,Analytical Engines", overwrite_existing: "false" } });
 
+/** Rejected CSV rows, shared by every CSV import (contacts, do-not-call list). */
+export const ImportErrorDetailsSchema = z
+  .array(
+    z.object({
+      row: z.number().int().openapi({ description: "Spreadsheet row: the header is row 1, the first record row 2", example: 7 }),
+      phone: z.string().nullable().openapi({ example: "555-0199" }),
+      reason: z.string().openapi({ example: "Invalid phone number format" }),
+    }),
+  )
+  .openapi({ description: `The first ${MAX_ERROR_DETAILS} rejected rows; \`errors\` counts them all` });
+
 export const ImportResultSchema = z
   .object({
     imported: z.number().int().openapi({ description: "New contacts created", example: 1480 }),
@@ -219,14 +230,6 @@ export const ImportResultSchema = z
     skipped: z.number().int().openapi({ description: "Rows whose phone repeats an earlier row, or is already in the folder", example: 12 }),
     errors: z.number().int().openapi({ description: "Rows rejected; see `error_details`", example: 1 }),
     folder_id: z.string().openapi({ example: EXAMPLE_FOLDER_ID }),
-    error_details: z
-      .array(
-        z.object({
-          row: z.number().int().openapi({ description: "Spreadsheet row: the header is row 1, the first record row 2", example: 7 }),
-          phone: z.string().nullable().openapi({ example: "555-0199" }),
-          reason: z.string().openapi({ example: "Invalid phone number format" }),
-        }),
-      )
-      .openapi({ description: `The first ${MAX_ERROR_DETAILS} rejected rows; \`errors\` counts them all` }),
+    error_details: ImportErrorDetailsSchema,
   })
   .openapi("ContactImportResult");

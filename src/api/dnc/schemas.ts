@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { MAX_ERROR_DETAILS } from "../../domain/contacts";
+import { ImportErrorDetailsSchema } from "../contacts/schemas";
 import { DNC_REASON_MAX_LENGTH, DNC_SOURCES } from "../../domain/dnc";
 import { isPhoneCountry } from "../../domain/phone";
 import { LimitOffsetQuery } from "../../lib/openapi";
@@ -83,14 +83,6 @@ export const DncImportResultSchema = z
     imported: z.number().int().openapi({ description: "Numbers added to the list", example: 980 }),
     skipped: z.number().int().openapi({ description: "Rows whose number was already listed, or repeats an earlier row", example: 15 }),
     errors: z.number().int().openapi({ description: "Rows rejected; see `error_details`", example: 1 }),
-    error_details: z
-      .array(
-        z.object({
-          row: z.number().int().openapi({ description: "Spreadsheet row: the header is row 1, the first record row 2", example: 7 }),
-          phone: z.string().nullable().openapi({ example: "555-0199" }),
-          reason: z.string().openapi({ example: "Invalid phone number format" }),
-        }),
-      )
-      .openapi({ description: `The first ${MAX_ERROR_DETAILS} rejected rows; \`errors\` counts them all` }),
+    error_details: ImportErrorDetailsSchema,
   })
   .openapi("DncImportResult");
