@@ -229,20 +229,32 @@ export class CallDO extends DurableObject<Env> {
       slot: "none",
       media: { streamSid: null, connectedAt: null, stoppedAt: null, framesIn: 0 },
     };
+    // Stored before asking for a slot: while we wait for the limiter's answer it may already
+    // hand us a freed slot (slotGranted), which must find this call to act on.
+    await this.#save(stored);
     if (spec.direction === "outbound") {
       const leaseMs = (spec.joinTimeoutSeconds + spec.maxDurationSeconds) * 1000 + LEASE_SLACK_MS;
-      const slot = await this.#limiter(stored).acquireCallSlot(spec.id, spec.concurrencyLimit, leaseMs, now);
-      stored.slot = slot;
-      if (slot === "granted") stored.timers.push({ kind: "dial", at: now });
+      const answer = await this.#limiter(stored).acquireCallSlot(spec.id, spec.concurrencyLimit, leaseMs, now);
+      const current = (await this.#load()) ?? stored;
+      if (current.slot === "none" && isTerminal(current.state.status)) {
+        // Cancelled while we waited for the answer: give the slot (or place in line) straight back.
+        current.slot = answer;
+        await this.#releaseSlot(current);
+      } else if (current.slot === "none") {
+        current.slot = answer;
+        if (answer === "granted") current.timers.push({ kind: "dial", at: now });
+        await this.#save(current);
+      }
+      return this.#view(current);
     }
-    await this.#save(stored);
     return this.#view(stored);
   }
 
   /** OrgLimiter: a slot freed up for this waiting call. */
   async slotGranted(): Promise<void> {
     const stored = await this.#load();
-    if (!stored || stored.slot !== "waiting" || isTerminal(stored.state.status)) return;
+    // "none": the grant overtook the answer to our own acquireCallSlot (see start).
+    if (!stored || (stored.slot !== "waiting" && stored.slot !== "none") || isTerminal(stored.state.status)) return;
     stored.slot = "granted";
     stored.timers.push({ kind: "dial", at: currentClock().now() });
     await this.#save(stored);
