@@ -71,6 +71,10 @@ try {
   console.log(`  POST → ringing: p50 ${percentile(ringDelays, 50)} ms, p99 ${percentile(ringDelays, 99)} ms (${ringDelays.length} calls rang)`);
   console.log(`  max concurrent calls observed: ${orgView.data.call_slots.max_active_observed} (limit ${LIMIT})`);
   console.log(`  baseline POST /contacts: ${floorRate.toFixed(0)} req/s; ratio calls/baseline ${(setupRate / floorRate).toFixed(2)}`);
+} catch (error) {
+  // What the worker printed is usually the explanation (a crash, an overloaded object).
+  console.error(`${error}\n--- wrangler dev output (tail) ---\n${worker.output().slice(-4000)}`);
+  process.exitCode = 1;
 } finally {
   await worker.stop();
 }
