@@ -57,7 +57,7 @@ interface Stored {
   timers: Timer[];
   /** Whether this call holds (or waits for) a slot in the org's OrgLimiter. */
   slot: "none" | "waiting" | "granted" | "released";
-  media: { streamSid: string | null; connectedAt: number | null; stoppedAt: number | null; framesIn: number };
+  media: { streamSid: string | null; connectedAt: number | null; stoppedAt: number | null };
   /** R2 key of the stereo WAV, once written. */
   recordingKey?: string;
 }
@@ -93,6 +93,8 @@ export class CallDO extends DurableObject<Env> {
     super(ctx, env);
     // Caller audio (μ-law) kept for the recording, in arrival order; the agent leg joins it with the voice loop.
     ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS audio (seq INTEGER PRIMARY KEY AUTOINCREMENT, leg TEXT NOT NULL, bytes BLOB NOT NULL)");
+    // Counted apart from the call record, so the 50 frames a second never rewrite that record.
+    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS media_frames (id INTEGER PRIMARY KEY CHECK (id = 1), frames_in INTEGER NOT NULL)");
   }
 
   async #load(): Promise<Stored | undefined> {
@@ -227,7 +229,7 @@ export class CallDO extends DurableObject<Env> {
       state: { ...initialCallState(), providerCallId: spec.providerCallId },
       timers: [],
       slot: "none",
-      media: { streamSid: null, connectedAt: null, stoppedAt: null, framesIn: 0 },
+      media: { streamSid: null, connectedAt: null, stoppedAt: null },
     };
     // Stored before asking for a slot: while we wait for the limiter's answer it may already
     // hand us a freed slot (slotGranted), which must find this call to act on.
@@ -438,14 +440,16 @@ export class CallDO extends DurableObject<Env> {
     if (!frame.success) return;
     const stored = await this.#load();
     if (!stored) return;
-    if (frame.data.event === "start") stored.media.streamSid = frame.data.start?.streamSid ?? frame.data.streamSid ?? frame.data.stream_id ?? null;
     if (frame.data.event === "media") {
-      stored.media.framesIn += 1;
+      this.ctx.storage.sql.exec("INSERT INTO media_frames (id, frames_in) VALUES (1, 1) ON CONFLICT(id) DO UPDATE SET frames_in = frames_in + 1");
       const media = frame.data.media;
       if (stored.spec.recordingEnabled && media && (media.track ?? "inbound").startsWith("inbound") && BASE64.test(media.payload)) {
         this.ctx.storage.sql.exec("INSERT INTO audio (leg, bytes) VALUES ('caller', ?)", fromBase64(media.payload));
       }
+      return;
     }
+    if (frame.data.event === "start") stored.media.streamSid = frame.data.start?.streamSid ?? frame.data.streamSid ?? frame.data.stream_id ?? null;
+    if (frame.data.event !== "start" && frame.data.event !== "stop") return;
     if (frame.data.event === "stop") stored.media.stoppedAt = currentClock().now();
     await this.ctx.storage.put("call", stored);
     if (frame.data.event === "stop") await this.#writeRecording(stored);
@@ -478,6 +482,9 @@ export class CallDO extends DurableObject<Env> {
 
   /** The recorded media session, for diagnostics and tests. */
   async mediaSession() {
-    return (await this.#load())?.media ?? null;
+    const media = (await this.#load())?.media;
+    if (!media) return null;
+    const counted = this.ctx.storage.sql.exec<{ frames_in: number }>("SELECT frames_in FROM media_frames WHERE id = 1").toArray()[0];
+    return { ...media, framesIn: counted?.frames_in ?? 0 };
   }
 }

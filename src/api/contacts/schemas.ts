@@ -93,12 +93,13 @@ const contactFields = {
   metadata: customFields.optional().openapi({ description: "Alias of `custom_fields` (Truedy's older name); merged into it" }),
 };
 
-const phoneInput = z.string().trim().min(1).max(64).openapi({
+/** A phone number as people type it; shared with the do-not-call list. */
+export const phoneInput = z.string().trim().min(1).max(64).openapi({
   description: "E.164 (`+14155550123`), or a national number together with `default_country`",
   example: "+14155550123",
 });
 
-const defaultCountry = z
+export const defaultCountry = z
   .string()
   .refine(isPhoneCountry, "Must be an ISO 3166-1 alpha-2 country code such as US or GB")
   .optional()

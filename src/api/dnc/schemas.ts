@@ -1,7 +1,6 @@
 import { z } from "@hono/zod-openapi";
-import { ImportErrorDetailsSchema } from "../contacts/schemas";
+import { defaultCountry, ImportErrorDetailsSchema, phoneInput } from "../contacts/schemas";
 import { DNC_REASON_MAX_LENGTH, DNC_SOURCES } from "../../domain/dnc";
-import { isPhoneCountry } from "../../domain/phone";
 import { LimitOffsetQuery } from "../../lib/openapi";
 
 const EXAMPLE_ENTRY_ID = "0193a5b4-2b3c-7d4e-8f50-6a7b8c9d0e1f";
@@ -27,17 +26,6 @@ export const dncEntryExample = {
   source: "api" as const,
   created_at: EXAMPLE_CREATED_AT,
 };
-
-const phoneInput = z.string().trim().min(1).max(64).openapi({
-  description: "E.164 (`+14155550123`), or a national number together with `default_country`",
-  example: "+14155550123",
-});
-
-const defaultCountry = z
-  .string()
-  .refine(isPhoneCountry, "Must be an ISO 3166-1 alpha-2 country code such as US or GB")
-  .optional()
-  .openapi({ description: "Country for a national `phone_number` (ISO 3166-1 alpha-2)", example: "US" });
 
 export const ListDncQuery = LimitOffsetQuery.extend({
   search: z.string().trim().min(1).max(64).optional().openapi({
