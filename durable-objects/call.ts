@@ -16,7 +16,7 @@ import {
   type Transition,
 } from "../src/domain/calls";
 import { simulatorScript } from "../src/domain/simulator";
-import { currentClock } from "../src/lib/clock";
+import { alarmTime, configureClock, currentClock } from "../src/lib/clock";
 import { fromBase64 } from "../src/lib/crypto";
 import { stereoWavFromMulaw } from "../src/voice/wav";
 import { publishEvents, recordEvent } from "../src/webhooks/emit";
@@ -91,6 +91,7 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 export class CallDO extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    configureClock(env);
     // Caller audio (μ-law) kept for the recording, in arrival order; the agent leg joins it with the voice loop.
     ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS audio (seq INTEGER PRIMARY KEY AUTOINCREMENT, leg TEXT NOT NULL, bytes BLOB NOT NULL)");
     // Counted apart from the call record, so the 50 frames a second never rewrite that record.
@@ -105,7 +106,7 @@ export class CallDO extends DurableObject<Env> {
     await this.ctx.storage.put("call", stored);
     const next = stored.timers.reduce<number | null>((min, t) => (min === null || t.at < min ? t.at : min), null);
     if (next === null) await this.ctx.storage.deleteAlarm();
-    else await this.ctx.storage.setAlarm(next);
+    else await this.ctx.storage.setAlarm(alarmTime(next));
   }
 
   #tenant(stored: Stored) {
@@ -176,6 +177,26 @@ export class CallDO extends DurableObject<Env> {
     if (isTerminal(transition.state.status)) {
       await this.#releaseSlot(stored);
       await this.#writeRecording(stored);
+    }
+    if (stored.spec.batchCallId) await this.#reportToCampaign(stored.spec.batchCallId, view);
+  }
+
+  /**
+   * Tells the campaign that placed this call how it stands. A lost report is not fatal: the
+   * campaign asks the call itself once the call should have ended.
+   */
+  async #reportToCampaign(batchCallId: string, view: NonNullable<Awaited<ReturnType<CallDO["snapshot"]>>>): Promise<void> {
+    try {
+      await this.env.CAMPAIGN.get(this.env.CAMPAIGN.idFromName(batchCallId)).callUpdated({
+        callId: view.call_id,
+        status: view.status,
+        endReason: view.end_reason,
+        durationSeconds: view.duration_seconds,
+        costCredits: view.cost_credits,
+        endedAt: view.ended_at ? Date.parse(view.ended_at) : null,
+      });
+    } catch (error) {
+      console.error(JSON.stringify({ level: "warn", message: "campaign report failed; the campaign will check the call", call_id: view.call_id, error: String(error) }));
     }
   }
 

@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { callsToGrant, type SlotRow } from "../src/domain/call-slots";
 import { decide, windowStart, type RateDecision } from "../src/domain/rate-limit";
-import { currentClock } from "../src/lib/clock";
+import { alarmTime, configureClock, currentClock } from "../src/lib/clock";
 
 /**
  * One per organization (`idFromName(orgId)`): the exact per-minute API rate limit and the call
@@ -10,6 +10,7 @@ import { currentClock } from "../src/lib/clock";
 export class OrgLimiter extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    configureClock(env);
     ctx.blockConcurrencyWhile(async () => {
       ctx.storage.sql.exec(`
         CREATE TABLE IF NOT EXISTS rate_windows (window_start INTEGER PRIMARY KEY, admitted INTEGER NOT NULL);
@@ -73,7 +74,7 @@ export class OrgLimiter extends DurableObject<Env> {
       .exec<{ at: number | null }>("SELECT min(lease_until) AS at FROM call_slots WHERE state = 'granted'")
       .one().at;
     if (next === null) await this.ctx.storage.deleteAlarm();
-    else await this.ctx.storage.setAlarm(next);
+    else await this.ctx.storage.setAlarm(alarmTime(next));
   }
 
   /**

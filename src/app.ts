@@ -3,6 +3,7 @@ import { createRouter } from "./lib/router";
 import { adminRouter } from "./api/admin";
 import { agentsRouter } from "./api/agents";
 import { apiKeysRouter } from "./api/api-keys";
+import { batchCallsRouter } from "./api/batch-calls";
 import { callsRouter } from "./api/calls";
 import { contactsRouter } from "./api/contacts";
 import { dncRouter } from "./api/dnc";
@@ -22,7 +23,7 @@ import { telephonyWebhooksRouter } from "./telephony-webhooks";
 export const PUBLIC_API_BASE = "/api/public/v1";
 export const ADMIN_API_BASE = "/api/admin/v1";
 
-const publicRouters = [agentsRouter, callsRouter, voicesRouter, toolsRouter, knowledgeBasesRouter, contactsRouter, dncRouter, telephonyRouter, webhooksRouter, apiKeysRouter];
+const publicRouters = [agentsRouter, callsRouter, batchCallsRouter, voicesRouter, toolsRouter, knowledgeBasesRouter, contactsRouter, dncRouter, telephonyRouter, webhooksRouter, apiKeysRouter];
 
 /** The Hono app: context, errors, auth and rate limit around the resource routers. */
 export function createApp() {

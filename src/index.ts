@@ -1,25 +1,31 @@
 import { createApp } from "./app";
 import { openDatabase } from "./db/tenant";
 import { purgeExpiredIdempotencyKeys } from "./db/idempotency";
-import { currentClock } from "./lib/clock";
+import { configureClock, currentClock } from "./lib/clock";
 import { handleWebhookBatch, handleWebhookDeadLetters } from "./webhooks/deliver";
 import { sweepWebhooks } from "./webhooks/sweep";
 
 export { CallDO } from "../durable-objects/call";
+export { CampaignDO } from "../durable-objects/campaign";
 export { OrgLimiter } from "../durable-objects/org-limiter";
 
 const app = createApp();
 
 export default {
-  fetch: app.fetch,
+  fetch(request, env, ctx) {
+    configureClock(env);
+    return app.fetch(request, env, ctx);
+  },
 
   async queue(batch, env) {
+    configureClock(env);
     if (batch.queue.endsWith("-dlq")) await handleWebhookDeadLetters(batch, env, currentClock());
     else await handleWebhookBatch(batch, env, currentClock());
   },
 
   /** Every minute (wrangler.toml `crons`): the webhook sweep and idempotency-key retention. */
   async scheduled(controller, env, ctx) {
+    configureClock(env);
     const db = openDatabase(env.DB);
     ctx.waitUntil(
       Promise.all([

@@ -41,7 +41,7 @@ export interface OutboundCallInput {
   batchCallId?: string | null;
 }
 
-async function orgCallLimit(tenant: TenantDb): Promise<number> {
+export async function orgCallLimit(tenant: TenantDb): Promise<number> {
   const [org] = await tenant.db.select({ limit: organizations.maxConcurrentCalls }).from(organizations).where(eq(organizations.id, tenant.orgId));
   return org?.limit ?? 10;
 }
@@ -80,6 +80,26 @@ export async function createOutboundCall(env: Env, tenant: TenantDb, nowMs: numb
   }
 
   const id = newId(nowMs);
+  await startOutboundCall(env, tenant, nowMs, { ...input, id, agent, number, concurrencyLimit: await orgCallLimit(tenant) });
+  return id;
+}
+
+type AgentRow = typeof agents.$inferSelect;
+type NumberRow = Pick<typeof phoneNumbers.$inferSelect, "id" | "phoneNumber" | "provider">;
+
+/**
+ * Writes the call row and starts the call's object, for a call whose rules were already
+ * checked (by `createOutboundCall`, or by a campaign at dial time). Idempotent on `id`: a second
+ * call with the same id finds the row and the object already there and places nothing more,
+ * which is what lets a campaign retry a dial it cannot tell went through.
+ */
+export async function startOutboundCall(
+  env: Env,
+  tenant: TenantDb,
+  nowMs: number,
+  input: Omit<OutboundCallInput, "agentId" | "from"> & { id: string; agent: AgentRow; number: NumberRow; concurrencyLimit: number },
+): Promise<void> {
+  const { id, agent, number } = input;
   const at = new Date(nowMs).toISOString();
   const spec: CallSpec = {
     id,
@@ -95,38 +115,39 @@ export async function createOutboundCall(env: Env, tenant: TenantDb, nowMs: numb
     maxDurationSeconds: input.settings.maxDurationSeconds ?? agent.maxDuration ?? AGENT_DEFAULTS.maxDurationSeconds,
     recordingEnabled: input.settings.recordingEnabled ?? agent.recordingEnabled,
     machineDetection: input.settings.machineDetection ?? false,
-    concurrencyLimit: await orgCallLimit(tenant),
+    concurrencyLimit: input.concurrencyLimit,
     batchCallId: input.batchCallId ?? null,
     metadata: input.metadata,
   };
-  await tenant.insert(calls, {
-    id,
-    agentId: agent.id,
-    direction: "outbound",
-    status: "queued",
-    endReason: null,
-    toNumber: spec.to,
-    fromNumber: spec.from,
-    phoneNumberId: number.id,
-    provider: number.provider,
-    providerCallId: null,
-    variables: input.variables,
-    settings: {
-      recording_enabled: spec.recordingEnabled,
-      transcription_enabled: input.settings.transcriptionEnabled ?? true,
-      greeting: input.settings.greeting ?? null,
-      max_duration: spec.maxDurationSeconds,
-      join_timeout: spec.joinTimeoutSeconds,
-      machine_detection: spec.machineDetection,
-    },
-    metadata: input.metadata,
-    batchCallId: spec.batchCallId,
-    queuedAt: at,
-    createdAt: at,
-    updatedAt: at,
-  });
+  await tenant
+    .insert(calls, {
+      id,
+      agentId: agent.id,
+      direction: "outbound",
+      status: "queued",
+      endReason: null,
+      toNumber: spec.to,
+      fromNumber: spec.from,
+      phoneNumberId: number.id,
+      provider: number.provider,
+      providerCallId: null,
+      variables: input.variables,
+      settings: {
+        recording_enabled: spec.recordingEnabled,
+        transcription_enabled: input.settings.transcriptionEnabled ?? true,
+        greeting: input.settings.greeting ?? null,
+        max_duration: spec.maxDurationSeconds,
+        join_timeout: spec.joinTimeoutSeconds,
+        machine_detection: spec.machineDetection,
+      },
+      metadata: input.metadata,
+      batchCallId: spec.batchCallId,
+      queuedAt: at,
+      createdAt: at,
+      updatedAt: at,
+    })
+    .onConflictDoNothing();
   await startOrFail(env, tenant, spec, nowMs);
-  return id;
 }
 
 /** If the object cannot be started, the row must not sit in `queued` forever. */

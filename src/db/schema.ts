@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import type { CampaignStats, CampaignStatus, RetryPolicy, RotationStrategy } from "../domain/campaigns";
 import type { ToolDefinition } from "../domain/tools";
 
 /**
@@ -376,6 +377,8 @@ export const calls = sqliteTable(
     index("calls_org_status_idx").on(t.orgId, t.status, t.createdAt),
     index("calls_org_agent_idx").on(t.orgId, t.agentId, t.createdAt),
     index("calls_org_batch_idx").on(t.orgId, t.batchCallId),
+    // The org-wide attempts-per-number cap counts a number's recent campaign calls.
+    index("calls_org_to_created_idx").on(t.orgId, t.toNumber, t.createdAt),
     index("calls_provider_call_idx").on(t.providerCallId),
   ],
 );
@@ -392,4 +395,47 @@ export const dncNumbers = sqliteTable(
     createdAt: text("created_at").notNull(),
   },
   (t) => [uniqueIndex("dnc_org_phone_idx").on(t.orgId, t.phoneNumber)],
+);
+
+/**
+ * Campaigns (batch calls). The CampaignDO owns each campaign: its contacts live in the object's
+ * own SQLite, and this row is the object's mirror for listing and reading, rewritten by the
+ * object on every change (never by a handler directly).
+ */
+export const batchCalls = sqliteTable(
+  "batch_calls",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull(),
+    name: text("name").notNull(),
+    status: text("status").$type<CampaignStatus>().notNull(),
+    /** Why the campaign failed, or was paused by the platform rather than by a person. */
+    statusReason: text("status_reason"),
+    agentId: text("agent_id").notNull(),
+    phoneNumberIds: text("phone_number_ids", { mode: "json" }).$type<string[] | null>(),
+    phoneRotationStrategy: text("phone_rotation_strategy").$type<RotationStrategy>().notNull(),
+    contactSource: text("contact_source", { enum: ["csv", "folder", "manual"] }).notNull(),
+    contactFolderId: text("contact_folder_id"),
+    scheduleType: text("schedule_type", { enum: ["immediate", "scheduled"] }).notNull(),
+    scheduledAt: text("scheduled_at"),
+    timezone: text("timezone").notNull(),
+    startTime: text("start_time"),
+    endTime: text("end_time"),
+    workingDays: text("working_days", { mode: "json" }).$type<number[]>().notNull(),
+    maxConcurrentCalls: integer("max_concurrent_calls").notNull(),
+    maxCallsPerDay: integer("max_calls_per_day"),
+    maxCallsPerNumberPerDay: integer("max_calls_per_number_per_day"),
+    retryFailed: integer("retry_failed", { mode: "boolean" }).notNull(),
+    maxRetryAttempts: integer("max_retry_attempts").notNull(),
+    retryPolicy: text("retry_policy", { mode: "json" }).$type<RetryPolicy>().notNull(),
+    respectRecipientTimezone: integer("respect_recipient_timezone", { mode: "boolean" }).notNull(),
+    totalContacts: integer("total_contacts").notNull(),
+    stats: text("stats", { mode: "json" }).$type<CampaignStats>().notNull(),
+    startedAt: text("started_at"),
+    pausedAt: text("paused_at"),
+    completedAt: text("completed_at"),
+    cancelledAt: text("cancelled_at"),
+    ...timestamps,
+  },
+  (t) => [index("batch_calls_org_created_idx").on(t.orgId, t.createdAt), index("batch_calls_org_status_idx").on(t.orgId, t.status, t.createdAt)],
 );

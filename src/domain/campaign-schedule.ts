@@ -256,6 +256,12 @@ export function campaignDay(window: CampaignWindow, atMs: number): string {
   return dayKey(windowDayOf(resolve(window), atMs));
 }
 
+/** The first instant of the campaign day after the one containing `atMs`: where a day whose cap is spent resumes. */
+export function nextCampaignDayStart(window: CampaignWindow, atMs: number): number {
+  const anchor = resolve(window);
+  return dayStart(anchor, windowDayOf(anchor, atMs) + 1);
+}
+
 /** Extra places and rules a slot must satisfy besides the campaign window in its own zone. */
 export interface WindowConstraints {
   /**
@@ -383,21 +389,28 @@ export interface ScheduleInput extends WindowConstraints {
  * pacing is the dispatcher's job.
  */
 export function scheduleSlots(input: ScheduleInput): number[] {
+  return scheduleSlotDays(input).flatMap((day) => day.slots);
+}
+
+/** `scheduleSlots` grouped by campaign day (in order), for callers that count slots per day. */
+export function scheduleSlotDays(input: ScheduleInput): { key: string; slots: number[] }[] {
   const { count, maxCallsPerDay, startAt, usedPerDay = {} } = input;
   if (!Number.isInteger(count) || count < 0) throw new RangeError("count must be a non-negative integer");
   if (maxCallsPerDay != null && (!Number.isInteger(maxCallsPerDay) || maxCallsPerDay < 1)) {
     throw new RangeError("maxCallsPerDay must be an integer ≥ 1");
   }
   if (!Number.isFinite(startAt)) throw new RangeError("startAt must be epoch milliseconds");
-  const slots: number[] = [];
-  if (count === 0) return slots;
+  const days: { key: string; slots: number[] }[] = [];
+  let placed = 0;
+  if (count === 0) return days;
   const roomOn = (key: string) => (maxCallsPerDay == null ? Infinity : maxCallsPerDay - (usedPerDay[key] ?? 0));
-  const days = new CallableDays(input.window, input, startAt);
-  while (slots.length < count) {
-    const { key, intervals } = days.next((k) => roomOn(k) > 0);
+  const walk = new CallableDays(input.window, input, startAt);
+  while (placed < count) {
+    const { key, intervals } = walk.next((k) => roomOn(k) > 0);
     if (intervals.length === 0) continue;
-    const n = Math.min(count - slots.length, roomOn(key));
+    const n = Math.min(count - placed, roomOn(key));
     const total = intervals.reduce((sum, [lo, hi]) => sum + (hi - lo), 0);
+    const slots: number[] = [];
     // Offsets grow with i, so one pass over the intervals maps them all; each offset is < total,
     // hence inside some interval, and i × total stays far below 2^53 for any real campaign.
     let k = 0;
@@ -410,6 +423,8 @@ export function scheduleSlots(input: ScheduleInput): number[] {
       }
       slots.push(intervals[k][0] + (offset - before));
     }
+    days.push({ key, slots });
+    placed += n;
   }
-  return slots;
+  return days;
 }

@@ -4,7 +4,9 @@ import {
   campaignDay,
   isWithinWindow,
   NoCallingWindowError,
+  nextCampaignDayStart,
   nextWindowOpening,
+  scheduleSlotDays,
   scheduleSlots,
   windowProblems,
   type CampaignWindow,
@@ -301,6 +303,138 @@ describe("nextWindowOpening and isWithinWindow properties", () => {
         if (isWithinWindow(window, t)) expect(wallClockInWindow(window, t)).toBe(true);
       }),
       PROPS,
+    );
+  });
+});
+
+const nextKey = (key: string) => new Date(Date.parse(`${key}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+const addDays = (key: string, n: number) => new Date(Date.parse(`${key}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+
+describe("scheduleSlotDays", () => {
+  it("groups the slots by campaign day", () => {
+    const days = scheduleSlotDays({ count: 5, window: nineToFive, maxCallsPerDay: 2, startAt: at("2026-03-12T08:00:00-04:00") });
+    expect(days.map((d) => d.key)).toEqual(["2026-03-12", "2026-03-13", "2026-03-16"]);
+    expect(days.map((d) => d.slots.map((s) => local(s)))).toEqual([
+      ["2026-03-12 09:00", "2026-03-12 13:00"],
+      ["2026-03-13 09:00", "2026-03-13 13:00"],
+      ["2026-03-16 09:00"],
+    ]);
+  });
+
+  it("leaves out days already full and fills the rest of a partly used one", () => {
+    const startAt = at("2026-03-09T08:00:00-04:00");
+    const days = scheduleSlotDays({ count: 3, window: nineToFive, maxCallsPerDay: 2, startAt, usedPerDay: { "2026-03-09": 2, "2026-03-10": 1 } });
+    expect(days.map((d) => [d.key, d.slots.length])).toEqual([
+      ["2026-03-10", 1],
+      ["2026-03-11", 2],
+    ]);
+    expect(local(days[0].slots[0])).toBe("2026-03-10 09:00");
+  });
+
+  it("keys a crossing-midnight window's small hours by the evening it started", () => {
+    const evenings: CampaignWindow = { timezone: NY, startTime: "22:00", endTime: "02:00", workingDays: WEEKDAYS };
+    const days = scheduleSlotDays({ count: 3, window: evenings, maxCallsPerDay: 2, startAt: at("2026-03-10T01:00:00-04:00") });
+    expect(days.map((d) => d.key)).toEqual(["2026-03-09", "2026-03-10"]);
+    expect(days[0].slots.map((s) => local(s))).toEqual(["2026-03-10 01:00", "2026-03-10 01:30"]);
+  });
+
+  it("returns no days for no contacts", () => {
+    expect(scheduleSlotDays({ count: 0, window: nineToFive, maxCallsPerDay: 2, startAt: at("2026-03-09T08:00:00-04:00") })).toEqual([]);
+  });
+
+  it("property: flattens to scheduleSlots, respects the room left per day, keys increase and match campaignDay", () => {
+    fc.assert(
+      fc.property(
+        windowArb,
+        startArb,
+        fc.integer({ min: 0, max: 30 }),
+        fc.option(fc.integer({ min: 1, max: 8 }), { nil: null }),
+        fc.array(fc.integer({ min: 0, max: 10 }), { minLength: 10, maxLength: 10 }),
+        (window, startAt, count, cap, usedCounts) => {
+          // Usage on the first ten campaign days, some of them over the cap.
+          const firstKey = campaignDay(window, startAt);
+          const usedPerDay: Record<string, number> = {};
+          usedCounts.forEach((n, i) => {
+            if (n > 0) usedPerDay[addDays(firstKey, i)] = n;
+          });
+          const input = { count, window, maxCallsPerDay: cap, startAt, usedPerDay };
+          const days = scheduleSlotDays(input);
+          expect(days.flatMap((d) => d.slots)).toEqual(scheduleSlots(input));
+          expect(days.reduce((sum, d) => sum + d.slots.length, 0)).toBe(count);
+          days.forEach((day, i) => {
+            expect(day.slots.length).toBeGreaterThan(0);
+            if (cap !== null) expect(day.slots.length).toBeLessThanOrEqual(cap - (usedPerDay[day.key] ?? 0));
+            if (i > 0) expect(day.key > days[i - 1].key).toBe(true);
+            expect(day.key >= firstKey).toBe(true);
+            for (const slot of day.slots) expect(campaignDay(window, slot)).toBe(day.key);
+          });
+        },
+      ),
+      { seed: 20260309, numRuns: 150 },
+    );
+  });
+});
+
+describe("nextCampaignDayStart", () => {
+  const check = (window: CampaignWindow, atMs: number) => {
+    const next = nextCampaignDayStart(window, atMs);
+    expect(next).toBeGreaterThan(atMs);
+    expect(campaignDay(window, next)).toBe(nextKey(campaignDay(window, atMs)));
+    expect(campaignDay(window, next - 1)).toBe(campaignDay(window, atMs));
+    return next;
+  };
+
+  it("is the next opening of the window's start time, working day or not", () => {
+    expect(local(check(nineToFive, at("2026-03-09T10:00:00-04:00")))).toBe("2026-03-10 09:00");
+    expect(local(check(nineToFive, at("2026-03-09T08:59:00-04:00")))).toBe("2026-03-09 09:00"); // still Sunday's campaign day
+    expect(local(check(nineToFive, at("2026-03-13T18:00:00-04:00")))).toBe("2026-03-14 09:00"); // Saturday: not working, still a day
+    // Exactly at an opening, the next day starts a day later.
+    expect(local(check(nineToFive, at("2026-03-10T09:00:00-04:00")))).toBe("2026-03-11 09:00");
+  });
+
+  it("handles the 2026-03-08 New York spring-forward", () => {
+    // 09:00 EST on Saturday → 09:00 EDT on Sunday: 23 real hours later.
+    const saturday = at("2026-03-07T09:00:00-05:00");
+    const sunday = check(nineToFive, saturday);
+    expect(iso(sunday)).toBe("2026-03-08T13:00:00.000Z");
+    expect(sunday - saturday).toBe(23 * 3_600_000);
+    // A start inside the gap opens when the gap ends, 03:00 EDT.
+    const fromGap: CampaignWindow = { timezone: NY, startTime: "02:30", endTime: "05:00", workingDays: EVERY_DAY };
+    expect(iso(check(fromGap, at("2026-03-07T12:00:00-05:00")))).toBe("2026-03-08T07:00:00.000Z");
+    expect(iso(check(fromGap, at("2026-03-08T07:00:00Z")))).toBe("2026-03-09T06:30:00.000Z");
+  });
+
+  it("handles the 2026-11-01 New York fall-back", () => {
+    // 09:00 EDT on Saturday → 09:00 EST on Sunday: 25 real hours later.
+    const saturday = at("2026-10-31T09:00:00-04:00");
+    const sunday = check(nineToFive, saturday);
+    expect(iso(sunday)).toBe("2026-11-01T14:00:00.000Z");
+    expect(sunday - saturday).toBe(25 * 3_600_000);
+    // A start inside the repeat opens on its first pass (01:30 EDT); the second pass (01:30 EST) is the same day.
+    const fromRepeat: CampaignWindow = { timezone: NY, startTime: "01:30", endTime: "03:00", workingDays: EVERY_DAY };
+    expect(iso(check(fromRepeat, at("2026-10-31T12:00:00-04:00")))).toBe("2026-11-01T05:30:00.000Z");
+    expect(campaignDay(fromRepeat, at("2026-11-01T06:45:00Z"))).toBe("2026-11-01"); // 01:45 EST
+    expect(iso(check(fromRepeat, at("2026-11-01T06:45:00Z")))).toBe("2026-11-02T06:30:00.000Z");
+    expect(iso(check(fromRepeat, at("2026-11-01T06:15:00Z")))).toBe("2026-11-02T06:30:00.000Z"); // 01:15 EST
+  });
+
+  it("handles a window crossing midnight", () => {
+    const evenings: CampaignWindow = { timezone: NY, startTime: "22:00", endTime: "02:00", workingDays: WEEKDAYS };
+    // Tuesday 01:00 belongs to Monday evening; the next day starts Tuesday 22:00.
+    expect(local(check(evenings, at("2026-03-10T01:00:00-04:00")))).toBe("2026-03-10 22:00");
+    expect(local(check(evenings, at("2026-03-10T21:59:00-04:00")))).toBe("2026-03-10 22:00");
+    expect(local(check(evenings, at("2026-03-10T22:00:00-04:00")))).toBe("2026-03-11 22:00");
+    // Across the spring-forward: Saturday 22:00 EST → Sunday 22:00 EDT is 23 hours.
+    const sat = at("2026-03-07T23:30:00-05:00");
+    expect(iso(check(evenings, sat))).toBe("2026-03-09T02:00:00.000Z");
+  });
+
+  it("property: later than the instant, starts the next campaign day, and the instant before is still this one", () => {
+    fc.assert(
+      fc.property(windowArb, startArb, (window, t) => {
+        check(window, t);
+      }),
+      { seed: 20261101, numRuns: 200 },
     );
   });
 });
