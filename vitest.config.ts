@@ -27,6 +27,10 @@ export default defineConfig(async () => {
             CARTESIA_API_BASE_URL: inject("fakesBaseUrl"),
             // Turns on the ElevenLabs voice lookup on import; test/fakes/elevenlabs.ts accepts this key.
             ELEVENLABS_API_KEY: "test-elevenlabs-key",
+            // The keys the OpenAI, Deepgram and Cartesia fakes accept (test/fakes/keys.ts).
+            OPENAI_API_KEY: "test-openai-key",
+            DEEPGRAM_API_KEY: "test-deepgram-key",
+            CARTESIA_API_KEY: "test-cartesia-key",
             TWILIO_ACCOUNT_SID: "AC00000000000000000000000000000000",
             TWILIO_AUTH_TOKEN: "platform-twilio-token",
             TELNYX_API_KEY: "KEYplatformtelnyx",

@@ -15,6 +15,7 @@ import {
   ATTEMPT_WINDOW_MS,
   pickNumber,
   redialAfter,
+  type PoolNumber,
   statusesAllowing,
   statusOnResume,
   type CampaignAction,
@@ -111,8 +112,10 @@ interface Placement {
  * and an API request that interleave at an await never overwrite each other's changes.
  */
 export class CampaignDO extends DurableObject<Env> {
-  readonly #store: ContactStore;
+  #store: ContactStore;
   #mirroring: Promise<void> = Promise.resolve();
+  /** Set while remove() runs: mirrors then leave the D1 row alone (see #remove). */
+  #removing = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -184,7 +187,7 @@ export class CampaignDO extends DurableObject<Env> {
   #mirror(events: PendingWebhook[] = []): Promise<BatchCallRow> {
     const run = this.#mirroring.then(async () => {
       const record = this.#record();
-      if (!record) return null;
+      if (!record || this.#removing) return null;
       const now = currentClock().now();
       const row = { ...mirrorRow(record, this.#stats(record, now)), orgId: record.orgId };
       const tenant = this.#tenant(record);
@@ -277,11 +280,48 @@ export class CampaignDO extends DurableObject<Env> {
     return this.#mirror();
   }
 
+  /*
+   * The API operations below run one at a time (#serial). Each awaits D1 between checking the
+   * status and writing the record, and run side by side one undid the other: a cancel that
+   * landed while schedule() was reading D1 was overwritten by `scheduled` (and the campaign
+   * dialled), and a contact upload during remove() wrote the deleted campaign back to D1. The
+   * alarm and call reports still interleave with them; they re-read the record after each await.
+   */
+  #operations: Promise<unknown> = Promise.resolve();
+
+  #serial<T>(operation: () => Promise<T>): Promise<T> {
+    const run = this.#operations.then(operation);
+    this.#operations = run.catch(() => undefined);
+    return run;
+  }
+
+  addContacts(contacts: NewCampaignContact[]) {
+    return this.#serial(() => this.#addContacts(contacts));
+  }
+  schedule(input: { scheduledAt?: string | null; timezone?: string }) {
+    return this.#serial(() => this.#schedule(input));
+  }
+  update(patch: CampaignPatch) {
+    return this.#serial(() => this.#update(patch));
+  }
+  pause() {
+    return this.#serial(() => this.#pause());
+  }
+  resume() {
+    return this.#serial(() => this.#resume());
+  }
+  cancel() {
+    return this.#serial(() => this.#cancel());
+  }
+  remove() {
+    return this.#serial(() => this.#remove());
+  }
+
   /**
    * Adds contacts. In a draft they wait for scheduling; in a scheduled, active or paused
    * campaign they get slots at once, after the ones already given out, within the daily cap.
    */
-  async addContacts(contacts: NewCampaignContact[]): Promise<CampaignResult<{ added: number; duplicates: number; row: BatchCallRow }>> {
+  async #addContacts(contacts: NewCampaignContact[]): Promise<CampaignResult<{ added: number; duplicates: number; row: BatchCallRow }>> {
     const record = this.#record();
     if (!record) return { ok: false, code: "not_found", message: "Batch call not found" };
     if (!canCampaign(record.status, "add_contacts")) return this.#refused("add_contacts", record);
@@ -303,7 +343,7 @@ export class CampaignDO extends DurableObject<Env> {
    * that someone is left to call (else the campaign fails with the reason), and gives every
    * contact its slot.
    */
-  async schedule(input: { scheduledAt?: string | null; timezone?: string }): Promise<CampaignResult> {
+  async #schedule(input: { scheduledAt?: string | null; timezone?: string }): Promise<CampaignResult> {
     let record = this.#record();
     if (!record) return { ok: false, code: "not_found", message: "Batch call not found" };
     if (!canCampaign(record.status, "schedule")) return this.#refused("schedule", record);
@@ -321,7 +361,7 @@ export class CampaignDO extends DurableObject<Env> {
       this.#changeDispatch((s) => (s.folderCopied = true));
     }
 
-    const facts = await loadDialFacts(tenant, record.agentId, [], now);
+    const facts = await loadDialFacts(tenant, record.agentId, []);
     const { pool, missing } = await loadNumberPool(tenant, record);
     const problem = !facts.agent
       ? `Agent ${record.agentId} no longer exists`
@@ -405,7 +445,7 @@ export class CampaignDO extends DurableObject<Env> {
   }
 
   /** PATCH: allowed in draft, scheduled and paused; schedule changes reslot every contact still waiting. */
-  async update(patch: CampaignPatch): Promise<CampaignResult> {
+  async #update(patch: CampaignPatch): Promise<CampaignResult> {
     const before = this.#record();
     if (!before) return { ok: false, code: "not_found", message: "Batch call not found" };
     if (!canCampaign(before.status, "edit")) return this.#refused("edit", before);
@@ -435,7 +475,7 @@ export class CampaignDO extends DurableObject<Env> {
     return { ok: true, value: row };
   }
 
-  async pause(): Promise<CampaignResult> {
+  async #pause(): Promise<CampaignResult> {
     const record = this.#record();
     if (!record) return { ok: false, code: "not_found", message: "Batch call not found" };
     if (!canCampaign(record.status, "pause")) return this.#refused("pause", record);
@@ -446,7 +486,7 @@ export class CampaignDO extends DurableObject<Env> {
   }
 
   /** paused → scheduled while the start is ahead, else active; contacts keep their slots. */
-  async resume(): Promise<CampaignResult> {
+  async #resume(): Promise<CampaignResult> {
     const record = this.#record();
     if (!record) return { ok: false, code: "not_found", message: "Batch call not found" };
     if (!canCampaign(record.status, "resume")) return this.#refused("resume", record);
@@ -459,7 +499,7 @@ export class CampaignDO extends DurableObject<Env> {
   }
 
   /** Terminal: contacts still waiting become `skipped` (`cancelled`); calls already placed finish normally. */
-  async cancel(): Promise<CampaignResult> {
+  async #cancel(): Promise<CampaignResult> {
     const record = this.#record();
     if (!record) return { ok: false, code: "not_found", message: "Batch call not found" };
     if (!canCampaign(record.status, "cancel")) return this.#refused("cancel", record);
@@ -473,14 +513,23 @@ export class CampaignDO extends DurableObject<Env> {
   }
 
   /** Deletes the campaign (draft, failed or cancelled only): the D1 row and this object's storage. */
-  async remove(): Promise<CampaignResult<{ id: string }>> {
+  async #remove(): Promise<CampaignResult<{ id: string }>> {
     const record = this.#record();
     if (!record) return { ok: false, code: "not_found", message: "Batch call not found" };
     if (!canCampaign(record.status, "delete")) return this.#refused("delete", record);
-    await this.#mirroring;
-    await this.#tenant(record).commit([this.#tenant(record).delete(batchCalls, record.id)]);
-    await this.ctx.storage.deleteAlarm();
-    await this.ctx.storage.deleteAll();
+    // An alarm or call report handled while we await must not write the row back after its delete.
+    this.#removing = true;
+    try {
+      await this.#mirroring;
+      await this.#tenant(record).commit([this.#tenant(record).delete(batchCalls, record.id)]);
+      await this.ctx.storage.deleteAlarm();
+      await this.ctx.storage.deleteAll();
+    } finally {
+      this.#removing = false;
+    }
+    // deleteAll() dropped the store's tables while this object lives on: recreate them (empty),
+    // so later calls find no campaign (not_found) instead of failing on "no such table".
+    this.#store = new ContactStore(this.ctx.storage.sql);
     return { ok: true, value: { id: record.id } };
   }
 
@@ -599,10 +648,16 @@ export class CampaignDO extends DurableObject<Env> {
     if (state.pool.length === 0) return nowMs;
     const window = campaignWindow(record);
     const today = campaignDay(window, nowMs);
+    const capped = (n: PoolNumber) => record.maxCallsPerNumberPerDay !== null && this.#store.numberDialsOn(today, n.id) >= record.maxCallsPerNumberPerDay;
+    if (record.rotation === "sequential") {
+      // Only the number sequential sticks to counts (see #dispatch); another number being free
+      // would wake the alarm at once, over and over, with nothing to dial.
+      const index = pickNumber(state.pool, "sequential", state.cursor, (n) => !capped(n));
+      return index === null ? nextCampaignDayStart(window, nowMs) : Math.max(nowMs, state.numberFreeAt[state.pool[index].id] ?? 0);
+    }
     let earliest = Infinity;
     for (const n of state.pool) {
-      const capped = record.maxCallsPerNumberPerDay !== null && this.#store.numberDialsOn(today, n.id) >= record.maxCallsPerNumberPerDay;
-      earliest = Math.min(earliest, capped ? nextCampaignDayStart(window, nowMs) : Math.max(nowMs, state.numberFreeAt[n.id] ?? 0));
+      earliest = Math.min(earliest, capped(n) ? nextCampaignDayStart(window, nowMs) : Math.max(nowMs, state.numberFreeAt[n.id] ?? 0));
     }
     return earliest;
   }
@@ -626,6 +681,51 @@ export class CampaignDO extends DurableObject<Env> {
   }
 
   /**
+   * The caller ID for the next dial, with the org's permit for it (OrgLimiter.reserveDial):
+   * pacing across every campaign of the org, and the destination's attempts in the last 24 h.
+   * A number another campaign has just used is marked busy here and the next one is tried.
+   */
+  async #pickCallerId(
+    record: CampaignRecord,
+    contact: ContactRow,
+    nowMs: number,
+    capped: (n: PoolNumber) => boolean,
+    pacing: (n: PoolNumber) => boolean,
+  ): Promise<{ kind: "number"; number: PoolNumber } | { kind: "attempt_limit"; retryAt: number; count: number } | { kind: "none" }> {
+    const limiter = this.env.ORG_LIMITER.get(this.env.ORG_LIMITER.idFromName(record.orgId));
+    for (;;) {
+      const state = this.#dispatchState();
+      // `sequential` waits for its number while it only sits out the pacing interval: skipping
+      // to the next number would turn a burst of due contacts into a round robin, where
+      // sequential must stick to one number until it is capped.
+      const index =
+        record.rotation === "sequential"
+          ? pickNumber(state.pool, "sequential", state.cursor, (n) => !capped(n))
+          : pickNumber(state.pool, record.rotation, state.cursor, (n) => !pacing(n) && !capped(n));
+      // Every caller ID is pacing or capped: the rest wait for the alarm at the next free one.
+      if (index === null || pacing(state.pool[index])) return { kind: "none" };
+      const number = state.pool[index];
+      const permit = await limiter.reserveDial({
+        numberId: number.id,
+        phone: contact.phone_number,
+        intervalMs: this.#dialIntervalMs,
+        maxPerWindow: MAX_ATTEMPTS_PER_NUMBER_PER_DAY,
+        windowMs: ATTEMPT_WINDOW_MS,
+        nowMs,
+      });
+      if (permit.ok) {
+        this.#changeDispatch((s) => {
+          s.cursor = index;
+          s.numberFreeAt[number.id] = nowMs + this.#dialIntervalMs;
+        });
+        return { kind: "number", number };
+      }
+      if (permit.reason === "attempt_limit") return { kind: "attempt_limit", retryAt: permit.retryAt, count: permit.count };
+      this.#changeDispatch((s) => (s.numberFreeAt[number.id] = permit.retryAt));
+    }
+  }
+
+  /**
    * Dials due contacts while there is capacity (campaign concurrency and the org's limit) and a
    * caller ID free under pacing and its daily cap, re-checking everything at this moment.
    */
@@ -635,7 +735,7 @@ export class CampaignDO extends DurableObject<Env> {
     const record = this.#record()!;
     const due = store.due(nowMs, DISPATCH_BATCH);
     if (due.length === 0) return events;
-    const facts = await loadDialFacts(this.#tenant(record), record.agentId, due.map((c) => c.phone_number), nowMs);
+    const facts = await loadDialFacts(this.#tenant(record), record.agentId, due.map((c) => c.phone_number));
     if (!facts.agent || facts.agent.status !== "active") {
       const reason = facts.agent ? `Agent ${record.agentId} is ${facts.agent.status}; activate it and resume` : `Agent ${record.agentId} was deleted`;
       return this.#record()!.status === "active" ? this.#transition("paused", nowMs, reason) : [];
@@ -672,29 +772,27 @@ export class CampaignDO extends DurableObject<Env> {
         events.push(...this.#deferTo(contact, current, nextCampaignDayStart(window, nowMs), `daily_cap: ${current.maxCallsPerDay} calls already placed today`, nowMs));
         continue;
       }
-      if (facts.onDnc.has(contact.phone_number)) {
+      if (facts.onDnc.has(contact.phone_number) || facts.optedOut.has(contact.phone_number)) {
         store.finish(contact.seq, "skipped", "dnc", nowMs);
-        this.#decide(contact, "skipped", "dnc: the number is on the do-not-call list", nowMs);
+        const why = facts.onDnc.has(contact.phone_number) ? "the number is on the do-not-call list" : "the contact opted out";
+        this.#decide(contact, "skipped", `dnc: ${why}`, nowMs);
         events.push(this.#contactEvent(current, store.contact(contact.seq)!, contact.status));
         continue;
       }
-      const recent = facts.recentAttempts.get(contact.phone_number);
-      if (recent && recent.count >= MAX_ATTEMPTS_PER_NUMBER_PER_DAY) {
-        const reason = `attempt_limit: ${recent.count} campaign calls to this number in the last 24 h`;
-        events.push(...this.#deferTo(contact, current, recent.oldestMs + ATTEMPT_WINDOW_MS, reason, nowMs));
+      const capped = (n: PoolNumber) => current.maxCallsPerNumberPerDay !== null && store.numberDialsOn(today, n.id) >= current.maxCallsPerNumberPerDay;
+      const pacing = (n: PoolNumber) => (this.#dispatchState().numberFreeAt[n.id] ?? 0) > nowMs;
+      const permit = await this.#pickCallerId(current, contact, nowMs, capped, pacing);
+      if (permit.kind === "none") break;
+      if (permit.kind === "attempt_limit") {
+        const reason = `attempt_limit: ${permit.count} campaign calls to this number in the last 24 h`;
+        events.push(...this.#deferTo(contact, current, permit.retryAt, reason, nowMs));
         continue;
       }
-      const index = pickNumber(state.pool, current.rotation, state.cursor, (n) => {
-        if ((state.numberFreeAt[n.id] ?? 0) > nowMs) return false;
-        return current.maxCallsPerNumberPerDay === null || store.numberDialsOn(today, n.id) < current.maxCallsPerNumberPerDay;
-      });
-      // Every caller ID is pacing or capped: the rest wait for the alarm at the next free one.
-      if (index === null) break;
-      const number = state.pool[index];
-      this.#changeDispatch((s) => {
-        s.cursor = index;
-        s.numberFreeAt[number.id] = nowMs + this.#dialIntervalMs;
-      });
+      // The permit was awaited: the campaign may have been paused or cancelled meanwhile, or an
+      // overlapping run of the alarm may have dialled this contact.
+      if (this.#record()!.status !== "active") break;
+      if (store.contact(contact.seq)?.due_at !== contact.due_at) continue;
+      const { number } = permit;
       const callId = newId(nowMs);
       store.startAttempt({ contact, callId, numberId: number.id, fromNumber: number.phoneNumber, day: today, nowMs, checkAt: nowMs + state.callSpanMs });
       this.#decide(contact, "dialled", `from ${number.phoneNumber}`, nowMs, callId);
@@ -750,7 +848,7 @@ export class CampaignDO extends DurableObject<Env> {
     const outstanding = this.#store.unplaced(DISPATCH_BATCH);
     if (outstanding.length === 0) return;
     const record = this.#record()!;
-    const facts = await loadDialFacts(this.#tenant(record), record.agentId, [], nowMs);
+    const facts = await loadDialFacts(this.#tenant(record), record.agentId, []);
     const placements: Placement[] = [];
     for (const attempt of outstanding) {
       const contact = this.#store.contact(attempt.contact_seq);

@@ -7,6 +7,8 @@ import { alarmTime, configureClock, currentClock } from "../src/lib/clock";
  * One per organization (`idFromName(orgId)`): the exact per-minute API rate limit and the call
  * concurrency slots. Single-threaded execution makes each read-count-write atomic without locks.
  */
+export type DialPermit = { ok: true } | { ok: false; reason: "pacing"; retryAt: number } | { ok: false; reason: "attempt_limit"; retryAt: number; count: number };
+
 export class OrgLimiter extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -22,6 +24,10 @@ export class OrgLimiter extends DurableObject<Env> {
           lease_until INTEGER
         );
         CREATE TABLE IF NOT EXISTS slot_stats (id INTEGER PRIMARY KEY CHECK (id = 1), max_granted INTEGER NOT NULL, call_limit INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS caller_id_dials (number_id TEXT PRIMARY KEY, last_at INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS destination_dials (phone TEXT NOT NULL, at INTEGER NOT NULL);
+        CREATE INDEX IF NOT EXISTS destination_dials_phone ON destination_dials (phone, at);
+        CREATE INDEX IF NOT EXISTS destination_dials_at ON destination_dials (at);
       `);
     });
   }
@@ -113,6 +119,27 @@ export class OrgLimiter extends DurableObject<Env> {
     await this.#armLeaseAlarm();
     const call = (id: string) => this.env.CALL.get(this.env.CALL.idFromName(id));
     await Promise.all([...expired.map((s) => call(s.callId).slotLeaseExpired()), ...granted.map((id) => call(id).slotGranted())]);
+  }
+
+  /**
+   * A campaign asks here right before each dial, so two campaigns of the org cannot together
+   * break what each keeps alone: a caller ID dials at most once per `intervalMs` (carriers flag
+   * faster callers as spam), and a destination gets at most `maxPerWindow` campaign calls per
+   * `windowMs`. Granting records the dial; a refusal says when to try again.
+   */
+  reserveDial(input: { numberId: string; phone: string; intervalMs: number; maxPerWindow: number; windowMs: number; nowMs: number }): DialPermit {
+    const sql = this.ctx.storage.sql;
+    const { numberId, phone, nowMs } = input;
+    const last = sql.exec<{ last_at: number }>("SELECT last_at FROM caller_id_dials WHERE number_id = ?", numberId).toArray()[0]?.last_at;
+    if (last !== undefined && last + input.intervalMs > nowMs) return { ok: false, reason: "pacing", retryAt: last + input.intervalMs };
+    sql.exec("DELETE FROM destination_dials WHERE at <= ?", nowMs - input.windowMs);
+    const recent = sql.exec<{ at: number }>("SELECT at FROM destination_dials WHERE phone = ? ORDER BY at", phone).toArray();
+    if (recent.length >= input.maxPerWindow) {
+      return { ok: false, reason: "attempt_limit", retryAt: recent[recent.length - input.maxPerWindow].at + input.windowMs, count: recent.length };
+    }
+    sql.exec("INSERT INTO destination_dials (phone, at) VALUES (?, ?)", phone, nowMs);
+    sql.exec("INSERT INTO caller_id_dials (number_id, last_at) VALUES (?, ?) ON CONFLICT(number_id) DO UPDATE SET last_at = excluded.last_at", numberId, nowMs);
+    return { ok: true };
   }
 
   /** For operators and tests: calls holding slots, waiting, and the most ever held at once. */

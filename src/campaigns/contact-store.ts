@@ -302,8 +302,11 @@ export class ContactStore {
 
   /** Every contact still waiting for a dial becomes `skipped` with `reason`; returns how many. */
   skipWaiting(reason: SkipReason, nowMs: number): number {
-    return this.sql.exec(`UPDATE contacts SET status = 'skipped', skip_reason = ?, due_at = NULL, updated_at = ? WHERE status IN (${WAITING})`, reason, nowMs)
-      .rowsWritten;
+    // Counted with RETURNING: `rowsWritten` also counts the counter rows the status trigger
+    // updates, which made the cancel audit entry report several times too many contacts.
+    return this.sql
+      .exec(`UPDATE contacts SET status = 'skipped', skip_reason = ?, due_at = NULL, updated_at = ? WHERE status IN (${WAITING}) RETURNING seq`, reason, nowMs)
+      .toArray().length;
   }
 
   /**

@@ -1,13 +1,13 @@
-import { and, asc, count, eq, gt, inArray, isNotNull, min, or } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, or } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
-import { agents, calls, contacts, dncNumbers, organizations, phoneNumbers } from "../db/schema";
+import { agents, contacts, dncNumbers, organizations, phoneNumbers } from "../db/schema";
 import type { TenantDb } from "../db/tenant";
-import { ATTEMPT_WINDOW_MS, type PoolNumber } from "../domain/campaigns";
+import type { PoolNumber } from "../domain/campaigns";
 import type { NewCampaignContact } from "./contact-store";
 
 /**
  * What a CampaignDO reads from D1: the facts that must be fresh at the moment of dialling (agent
- * still active, org limit, do-not-call list, recent attempts to each number) in one round trip,
+ * still active, org limit, do-not-call list and opted-out contacts) in one round trip,
  * the caller-ID pool, and the contacts of a folder or of a list of ids.
  */
 
@@ -26,12 +26,11 @@ export interface DialFacts {
   agent: AgentRow | undefined;
   orgCallLimit: number;
   onDnc: ReadonlySet<string>;
-  /** Campaign calls to each number in the last 24 h: how many, and when the oldest was made. */
-  recentAttempts: ReadonlyMap<string, { count: number; oldestMs: number }>;
+  /** Numbers of the org's contacts marked opted out (normally also on the DNC list, but not if that entry was removed). */
+  optedOut: ReadonlySet<string>;
 }
 
-export async function loadDialFacts(tenant: TenantDb, agentId: string, phones: readonly string[], nowMs: number): Promise<DialFacts> {
-  const since = new Date(nowMs - ATTEMPT_WINDOW_MS).toISOString();
+export async function loadDialFacts(tenant: TenantDb, agentId: string, phones: readonly string[]): Promise<DialFacts> {
   const groups = chunks([...new Set(phones)]);
   const statements = [
     tenant.db.select().from(agents).where(tenant.scope(agents, eq(agents.id, agentId))),
@@ -39,21 +38,20 @@ export async function loadDialFacts(tenant: TenantDb, agentId: string, phones: r
     ...groups.map((group) => tenant.db.select({ phone: dncNumbers.phoneNumber }).from(dncNumbers).where(tenant.scope(dncNumbers, inArray(dncNumbers.phoneNumber, group)))),
     ...groups.map((group) =>
       tenant.db
-        .select({ to: calls.toNumber, n: count(), oldest: min(calls.createdAt) })
-        .from(calls)
-        .where(tenant.scope(calls, inArray(calls.toNumber, group), isNotNull(calls.batchCallId), gt(calls.createdAt, since)))
-        .groupBy(calls.toNumber),
+        .selectDistinct({ phone: contacts.phoneNumber })
+        .from(contacts)
+        .where(tenant.scope(contacts, inArray(contacts.phoneNumber, group), eq(contacts.optedOut, true))),
     ),
   ];
   const results = (await tenant.db.batch(statements as unknown as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]])) as unknown[][];
   const [agentRows, orgRows] = results as [AgentRow[], { limit: number }[]];
   const dncRows = results.slice(2, 2 + groups.length).flat() as { phone: string }[];
-  const recentRows = results.slice(2 + groups.length).flat() as { to: string; n: number; oldest: string | null }[];
+  const optedOutRows = results.slice(2 + groups.length).flat() as { phone: string }[];
   return {
     agent: agentRows[0],
     orgCallLimit: orgRows[0]?.limit ?? 10,
     onDnc: new Set(dncRows.map((r) => r.phone)),
-    recentAttempts: new Map(recentRows.map((r) => [r.to, { count: r.n, oldestMs: r.oldest ? Date.parse(r.oldest) : nowMs }])),
+    optedOut: new Set(optedOutRows.map((r) => r.phone)),
   };
 }
 

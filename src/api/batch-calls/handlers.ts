@@ -113,13 +113,16 @@ function unwrap<T>(result: CampaignResult<T>): T {
 }
 
 /**
- * The window must be well formed and leave some time inside the platform's quiet hours (in
- * the campaign's zone; the guard proper applies in each recipient's zone at dial time).
+ * The window must be well formed. When it applies in each recipient's own zone it must also
+ * leave some time inside the platform's 08:00–21:00 quiet hours, or it could never call anyone.
+ * In the campaign's zone it may lie outside them (a London team calling New York from 22:00 is
+ * calling at 17:00 there): the guard is applied in the recipient's zone at scheduling and at
+ * every dial, and contacts it never admits are skipped with `outside_window`.
  */
-function checkWindow(window: CampaignWindow): void {
+function checkWindow(window: CampaignWindow, inRecipientZones: boolean): void {
   const problems = windowProblems(window);
   if (problems.length > 0) throw invalidField("start_time", problems.join("; "));
-  if (clampWindow(window).length === 0) {
+  if (inRecipientZones && clampWindow(window).length === 0) {
     throw invalidField(
       "start_time",
       `the window ${window.startTime ?? "00:00"}–${window.endTime ?? "24:00"} lies entirely outside the ${QUIET_HOURS_START}–${QUIET_HOURS_END} hours when calls are allowed`,
@@ -183,7 +186,7 @@ export const createBatchCall: AppRouteHandler<typeof routes.createBatchCall> = a
   if (agent.status !== "active") throw invalidField("agent_id", `Agent ${agent.id} is ${agent.status}; publish it with PATCH {"status":"active"} first`);
 
   const window = { timezone: body.timezone ?? "UTC", startTime: body.start_time ?? null, endTime: body.end_time ?? null, workingDays: body.working_days ?? WEEKDAYS };
-  checkWindow(window);
+  checkWindow(window, body.respect_recipient_timezone ?? false);
   const scheduleType = body.schedule_type ?? (body.scheduled_at ? "scheduled" : "immediate");
   checkSchedule(scheduleType, body.scheduled_at ?? null);
   await checkNumbers(tenant, agent.id, body.phone_number_ids ?? null);
@@ -275,7 +278,7 @@ export const updateBatchCall: AppRouteHandler<typeof routes.updateBatchCall> = a
   const row = await tenant.get(batchCalls, c.req.valid("param").id, BATCH);
   const patch = patchFrom(c.req.valid("json"));
   const merged = { ...campaignWindow(row), ...pickDefined({ timezone: patch.timezone, startTime: patch.startTime, endTime: patch.endTime, workingDays: patch.workingDays }) };
-  checkWindow(merged);
+  checkWindow(merged, patch.respectRecipientTimezone ?? row.respectRecipientTimezone);
   checkSchedule(patch.scheduleType ?? (patch.scheduledAt ? "scheduled" : patch.scheduledAt === null ? "immediate" : row.scheduleType), patch.scheduledAt !== undefined ? patch.scheduledAt : row.scheduledAt);
   if (patch.phoneNumberIds !== undefined) await checkNumbers(tenant, row.agentId, patch.phoneNumberIds);
   const updated = unwrap(await campaignObject(c.env, row.id).update(patch));
