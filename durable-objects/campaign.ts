@@ -419,11 +419,12 @@ export class CampaignDO extends DurableObject<Env> {
         for (const seq of group.seqs) this.#skip(seq, "outside_window", "the calling window never holds in the recipient's time zones", nowMs);
         continue;
       }
-      let i = 0;
+      const slots: { seq: number; atMs: number; day: string }[] = [];
       for (const day of days) {
-        for (const slot of day.slots) this.#store.slot(group.seqs[i++], slot, day.key, nowMs);
+        for (const atMs of day.slots) slots.push({ seq: group.seqs[slots.length], atMs, day: day.key });
         used[day.key] = (used[day.key] ?? 0) + day.slots.length;
       }
+      this.#store.slot(slots, nowMs);
     }
     for (const contact of this.#store.waitingRedials()) {
       const earliest = Math.max(contact.due_at ?? nowMs, nowMs);

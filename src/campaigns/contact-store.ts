@@ -155,6 +155,9 @@ END;
 
 const COUNTER_NAMES = [...CONTACT_STATUSES.map((s) => `status:${s}`), "attempts", "called", "cost", "ended", "talk_seconds"];
 
+/** Rows per statement when adding or slotting contacts in bulk (each row is a JSON array of a few hundred bytes). */
+const ADD_CHUNK = 2_000;
+
 const inList = (values: readonly string[]) => values.map((v) => `'${v}'`).join(", ");
 const WAITING = inList(WAITING_STATUSES);
 const LIVE = inList(LIVE_STATUSES);
@@ -175,38 +178,67 @@ export class ContactStore {
   }
 
   /**
-   * Adds contacts in `status`. The same org contact given twice is ignored (a folder copy that
-   * is retried adds nothing); a phone number already in the campaign is stored as `skipped`
-   * with `duplicate`, so the list shows why it will not be called.
+   * Adds contacts in `status`, in the order given. The same org contact given twice is ignored
+   * (a folder copy that is retried adds nothing); a phone number already in the campaign is
+   * stored as `skipped` with `duplicate`, so the list shows why it will not be called.
+   *
+   * Rows go in as one JSON array per statement (a few thousand at a time) rather than one
+   * INSERT each, after two lookups per chunk find the ids and phones already present: a
+   * 100,000-contact folder is then about a hundred statements.
    */
   add(contacts: readonly NewCampaignContact[], status: ContactStatus, nowMs: number): { added: number; duplicates: number; ignored: number } {
     let added = 0;
     let duplicates = 0;
     let ignored = 0;
-    for (const c of contacts) {
-      const exists = this.sql.exec("SELECT 1 FROM contacts WHERE contact_id = ?", c.contactId).toArray().length > 0;
-      if (exists) {
-        ignored++;
-        continue;
+    for (let i = 0; i < contacts.length; i += ADD_CHUNK) {
+      const chunk = contacts.slice(i, i + ADD_CHUNK);
+      const knownIds = new Set(
+        this.sql
+          .exec<{ contact_id: string }>("SELECT contact_id FROM contacts WHERE contact_id IN (SELECT value FROM json_each(?))", JSON.stringify(chunk.map((c) => c.contactId)))
+          .toArray()
+          .map((r) => r.contact_id),
+      );
+      const takenPhones = new Set(
+        this.sql
+          .exec<{ phone_number: string }>(
+            "SELECT phone_number FROM contacts WHERE phone_number IN (SELECT value FROM json_each(?)) AND skip_reason IS NOT 'duplicate'",
+            JSON.stringify(chunk.map((c) => c.phoneNumber)),
+          )
+          .toArray()
+          .map((r) => r.phone_number),
+      );
+      const rows: unknown[][] = [];
+      for (const c of chunk) {
+        if (knownIds.has(c.contactId)) {
+          ignored++;
+          continue;
+        }
+        knownIds.add(c.contactId);
+        const duplicate = takenPhones.has(c.phoneNumber);
+        takenPhones.add(c.phoneNumber);
+        if (duplicate) duplicates++;
+        else added++;
+        rows.push([
+          c.contactId,
+          c.phoneNumber,
+          c.firstName ?? null,
+          c.lastName ?? null,
+          c.email ?? null,
+          JSON.stringify(c.customFields ?? {}),
+          c.timezone ?? null,
+          JSON.stringify(zonesFor(c.phoneNumber, c.timezone)),
+          duplicate ? "skipped" : status,
+          duplicate ? "duplicate" : null,
+        ]);
       }
-      const duplicate = this.sql.exec("SELECT 1 FROM contacts WHERE phone_number = ? AND skip_reason IS NOT 'duplicate' LIMIT 1", c.phoneNumber).toArray().length > 0;
+      if (rows.length === 0) continue;
       this.sql.exec(
         `INSERT INTO contacts (contact_id, phone_number, first_name, last_name, email, custom_fields, timezone, zones, status, skip_reason, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        c.contactId,
-        c.phoneNumber,
-        c.firstName ?? null,
-        c.lastName ?? null,
-        c.email ?? null,
-        JSON.stringify(c.customFields ?? {}),
-        c.timezone ?? null,
-        JSON.stringify(zonesFor(c.phoneNumber, c.timezone)),
-        duplicate ? "skipped" : status,
-        duplicate ? "duplicate" : null,
+         SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8, value ->> 9, ?
+         FROM json_each(?) ORDER BY key`,
         nowMs,
+        JSON.stringify(rows),
       );
-      if (duplicate) duplicates++;
-      else added++;
     }
     return { added, duplicates, ignored };
   }
@@ -249,17 +281,22 @@ export class ContactStore {
     return this.sql.exec<ContactRow>("SELECT * FROM contacts WHERE status = 'retry_scheduled' ORDER BY seq").toArray();
   }
 
-  /** Gives a waiting contact its slot; `pending` becomes `scheduled`, a pending redial stays `retry_scheduled`. */
-  slot(seq: number, atMs: number, day: string | null, nowMs: number): void {
-    this.sql.exec(
-      `UPDATE contacts SET status = CASE status WHEN 'retry_scheduled' THEN 'retry_scheduled' ELSE 'scheduled' END,
-         scheduled_at = ?, due_at = ?, slot_day = ?, updated_at = ? WHERE seq = ?`,
-      atMs,
-      atMs,
-      day,
-      nowMs,
-      seq,
-    );
+  /**
+   * Gives waiting contacts their slots; `pending` becomes `scheduled`, a pending redial stays
+   * `retry_scheduled`. One statement per few thousand contacts, as in `add`.
+   */
+  slot(slots: readonly { seq: number; atMs: number; day: string | null }[], nowMs: number): void {
+    for (let i = 0; i < slots.length; i += ADD_CHUNK) {
+      const chunk = slots.slice(i, i + ADD_CHUNK).map((s) => [s.seq, s.atMs, s.day]);
+      this.sql.exec(
+        `UPDATE contacts SET status = CASE status WHEN 'retry_scheduled' THEN 'retry_scheduled' ELSE 'scheduled' END,
+           scheduled_at = s.at, due_at = s.at, slot_day = s.day, updated_at = ?
+         FROM (SELECT value ->> 0 AS seq, value ->> 1 AS at, value ->> 2 AS day FROM json_each(?)) AS s
+         WHERE contacts.seq = s.seq`,
+        nowMs,
+        JSON.stringify(chunk),
+      );
+    }
   }
 
   /** Slots per campaign day already given to waiting contacts (for adding contacts to a running campaign). */

@@ -757,6 +757,25 @@ describe("deleting campaigns", () => {
 });
 
 describe("POST /batch-calls/{id}/contacts", () => {
+  it("keeps the order given and finds duplicates across the store's write chunks", async () => {
+    const caller = await orgWithCaller();
+    const batch = await createBatch(caller);
+    const phones = Array.from({ length: 4_500 }, (_, i) => `+1212${2_000_000 + i}`);
+    phones[2_100] = phones[5]; // repeats an earlier row of another chunk
+    phones[4_400] = phones[4_399]; // and one of the same chunk
+    const res = await caller.org.post(`/batch-calls/${batch.id}/contacts`, { contacts: phones.map((phone_number, i) => ({ phone_number, first_name: `C${i}` })) });
+    expect(res.status, JSON.stringify(res.body).slice(0, 300)).toBe(200);
+    expect(res.body.data).toMatchObject({ added_count: 4_498, duplicate_count: 2, failed_count: 2 });
+    const page = (await contactsOf(caller.org, batch.id, "&offset=2099")).slice(0, 3);
+    expect(page.map((c) => [c.first_name, c.status, c.skip_reason])).toEqual([
+      ["C2099", "pending", null],
+      ["C2100", "skipped", "duplicate"],
+      ["C2101", "pending", null],
+    ]);
+    expect((await contactsOf(caller.org, batch.id, "&offset=4400"))[0]).toMatchObject({ first_name: "C4400", skip_reason: "duplicate" });
+    expect((await caller.org.get(`/batch-calls/${batch.id}`)).body.data.total_contacts).toBe(4_500);
+  });
+
   it("adds the valid entries, reports the invalid ones and keeps duplicates as skipped", async () => {
     const caller = await orgWithCaller();
     const batch = await createBatch(caller, { contacts: [{ phone_number: "+12125550001" }] });
