@@ -319,7 +319,8 @@ export class CampaignDO extends DurableObject<Env> {
 
   /**
    * Adds contacts. In a draft they wait for scheduling; in a scheduled, active or paused
-   * campaign they get slots at once, after the ones already given out, within the daily cap.
+   * campaign they get slots at once, spread over the schedule from now (or its start) on, the
+   * slots already given out counting against each day's cap.
    */
   async #addContacts(contacts: NewCampaignContact[]): Promise<CampaignResult<{ added: number; duplicates: number; row: BatchCallRow }>> {
     const record = this.#record();

@@ -140,7 +140,7 @@ export const addCampaignContacts = createRoute({
   tags,
   summary: "Add contacts to a campaign",
   description:
-    "In `draft` they wait for scheduling; in `scheduled`, `active` or `paused` they get slots at once, after the ones already given out. A number already in the campaign is kept as `skipped` (`duplicate`). 409 for finished campaigns.",
+    "In `draft` they wait for scheduling; in `scheduled`, `active` or `paused` they get slots at once, spread over the window from now (or the start) on, with the slots already given out counting against `max_calls_per_day`. A number already in the campaign is kept as `skipped` (`duplicate`). 409 for finished campaigns.",
   request: { params: IdParams, body: jsonBody(AddContactsBody) },
   responses: { 200: jsonResponse(dataEnvelope(AddContactsResult), "What was added"), ...conflictResponse, ...errorResponses },
 });
