@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import { carrierFor, openCredentials } from "../src/carriers";
-import { calls, phoneNumbers } from "../src/db/schema";
+import { agents, calls, phoneNumbers, voices } from "../src/db/schema";
 import { openDatabase, TenantDb } from "../src/db/tenant";
 import {
   applyCarrierEvent,
@@ -18,6 +18,11 @@ import {
 import { simulatorScript } from "../src/domain/simulator";
 import { alarmTime, configureClock, currentClock } from "../src/lib/clock";
 import { fromBase64 } from "../src/lib/crypto";
+import { MULAW_SILENCE } from "../src/voice/playout";
+import { VoiceSession } from "../src/voice/session";
+import { voiceSessionConfig, type VoiceSessionConfig } from "../src/voice/session-config";
+import { FrameReorderer, latencySummary } from "../src/voice/session-rules";
+import { VoiceStore } from "../src/voice/session-store";
 import { stereoWavFromMulaw } from "../src/voice/wav";
 import { publishEvents, recordEvent } from "../src/webhooks/emit";
 
@@ -43,7 +48,8 @@ export interface CallSpec {
   metadata: Record<string, string>;
 }
 
-type TimerKind = "dial" | "ring_timeout" | "max_duration" | "hangup_grace" | "simulator";
+/** `inactivity`: the caller has been silent for the agent's inactivity_timeout (armed by the voice loop). */
+type TimerKind = "dial" | "ring_timeout" | "max_duration" | "hangup_grace" | "simulator" | "inactivity";
 interface Timer {
   kind: TimerKind;
   at: number;
@@ -77,10 +83,20 @@ const MediaFrame = z.object({
   streamSid: z.string().optional(),
   stream_id: z.string().optional(),
   start: z.object({ streamSid: z.string().optional(), callSid: z.string().optional() }).passthrough().optional(),
-  media: z.object({ track: z.string().optional(), payload: z.string().max(100_000) }).optional(),
+  media: z.object({ track: z.string().optional(), chunk: z.string().max(20).optional(), payload: z.string().max(100_000) }).optional(),
+  mark: z.object({ name: z.string().max(200) }).optional(),
 });
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** The little the media path needs to know about the call. */
+interface LiveCall {
+  spec: CallSpec;
+  answeredAt: number | null;
+  ended: boolean;
+}
+
+const liveCall = (stored: Stored): LiveCall => ({ spec: stored.spec, answeredAt: stored.state.answeredAt, ended: isTerminal(stored.state.status) });
 
 /**
  * One per call (`idFromName(callId)`): owns the call's state machine, its timers (dial, ring
@@ -89,6 +105,24 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
  * functions of src/domain/calls.ts; this class only stores, schedules and talks to the outside.
  */
 export class CallDO extends DurableObject<Env> {
+  /** Conversation history, transcript and latency of the voice loop, in this object's storage. */
+  readonly #voiceStore: VoiceStore;
+  /** The live voice loop, from the stream's `start` frame to its end (in memory: a live call keeps the object awake). */
+  #voice: VoiceSession | null = null;
+  /** The media socket the live voice loop talks on. */
+  #voiceSocket: WebSocket | null = null;
+  /** Bytes of each recorded leg, so the agent leg can be padded to where the caller's stands. */
+  #legBytes: { caller: number; agent: number } | null = null;
+  /**
+   * What the media path needs, in memory: frames are then handled without awaiting storage, which
+   * would let a later frame overtake an earlier one (the loop must hear the caller in order).
+   */
+  #live: LiveCall | null = null;
+  /** Per media socket: frames back in chunk order (they can be handled out of order). */
+  #reorderers = new WeakMap<WebSocket, FrameReorderer>();
+  /** Caller audio that came before the stream's `start` (reordered ahead of it), for the loop. */
+  #beforeStart: Uint8Array[] = [];
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     configureClock(env);
@@ -96,6 +130,7 @@ export class CallDO extends DurableObject<Env> {
     ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS audio (seq INTEGER PRIMARY KEY AUTOINCREMENT, leg TEXT NOT NULL, bytes BLOB NOT NULL)");
     // Counted apart from the call record, so the 50 frames a second never rewrite that record.
     ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS media_frames (id INTEGER PRIMARY KEY CHECK (id = 1), frames_in INTEGER NOT NULL)");
+    this.#voiceStore = new VoiceStore(ctx.storage);
   }
 
   async #load(): Promise<Stored | undefined> {
@@ -137,6 +172,7 @@ export class CallDO extends DurableObject<Env> {
       ringing_at: iso(state.ringingAt),
       started_at: iso(state.answeredAt),
       ended_at: iso(state.endedAt),
+      latency: latencySummary(this.#voiceStore.latencyTurns()),
     };
   }
 
@@ -154,6 +190,9 @@ export class CallDO extends DurableObject<Env> {
     }
     if (isTerminal(transition.state.status)) stored.timers = [];
     await this.#save(stored);
+    this.#live = liveCall(stored);
+    // Nothing more is said on an ended call (and no more agent audio joins the recording).
+    if (isTerminal(transition.state.status)) this.#stopVoice({ closeStream: true });
 
     const tenant = this.#tenant(stored);
     const view = this.#view(stored);
@@ -169,6 +208,7 @@ export class CallDO extends DurableObject<Env> {
         ringingAt: view.ringing_at,
         startedAt: view.started_at,
         endedAt: view.ended_at,
+        ...(isTerminal(view.status) ? { latency: view.latency } : {}),
         updatedAt: new Date(now).toISOString(),
       }),
       ...events.map((e) => e.statement),
@@ -226,6 +266,7 @@ export class CallDO extends DurableObject<Env> {
     await this.ctx.storage.put("call", stored);
     await this.#tenant(stored).update(calls, stored.spec.id, { recordingKey: key });
     this.ctx.storage.sql.exec("DELETE FROM audio");
+    this.#legBytes = null;
   }
 
   async #releaseSlot(stored: Stored): Promise<void> {
@@ -428,15 +469,43 @@ export class CallDO extends DurableObject<Env> {
         case "hangup_grace":
           await this.#commit(stored, endCall(stored.state, stored.state.pendingEndReason ?? "hangup_by_api", now));
           break;
+        case "inactivity":
+          // The first silence gets a re-prompt (spoken by the voice loop); the second ends the call.
+          if (this.#voice?.inactivityTimeout() === "hangup") await this.#endByAgent(stored, "inactivity", "the caller stayed silent after a re-prompt");
+          break;
       }
     }
+    // Re-read: the voice loop may have armed a timer while this ran.
+    await this.#save((await this.#load()) ?? stored);
+  }
+
+  /** Arms (or with null, cancels) the one timer of this kind. */
+  async #setTimer(kind: TimerKind, at: number | null): Promise<void> {
+    const stored = await this.#load();
+    if (!stored || isTerminal(stored.state.status)) return;
+    const had = stored.timers.some((t) => t.kind === kind);
+    if (!had && at === null) return;
+    stored.timers = stored.timers.filter((t) => t.kind !== kind);
+    if (at !== null) stored.timers.push({ kind, at });
     await this.#save(stored);
   }
 
+  /** Our side ends a live call (inactivity, a provider failure): hang up at the carrier and record why. */
+  async #endByAgent(stored: Stored, reason: "inactivity" | "provider_error", message: string): Promise<void> {
+    if (isTerminal(stored.state.status)) return;
+    const line = JSON.stringify({ level: reason === "provider_error" ? "error" : "info", message: `ending the call: ${reason}`, detail: message, call_id: stored.spec.id });
+    if (reason === "provider_error") console.error(line);
+    else console.log(line);
+    stored.state = { ...stored.state, pendingEndReason: reason };
+    await this.#hangupAtCarrier(stored);
+    await this.#commit(stored, endCall(stored.state, reason, currentClock().now()));
+  }
+
   /**
-   * The carrier's media stream. Until the voice loop lands, the session is accepted and
-   * recorded (stream id, connect and stop times, inbound frames) so a call's media path can be
-   * checked end to end.
+   * The carrier's media stream (hibernation API). Its `start` frame starts the voice loop; inbound
+   * frames go to the recording and the loop, echoed marks to the loop; `stop` or the socket
+   * closing ends the loop. Stream id, connect and stop times and a frame count are kept for
+   * diagnostics.
    */
   async fetch(request: Request): Promise<Response> {
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") return new Response("Expected a WebSocket", { status: 426 });
@@ -444,6 +513,8 @@ export class CallDO extends DurableObject<Env> {
     if (!stored || isTerminal(stored.state.status)) return new Response("No such live call", { status: 404 });
     const pair = new WebSocketPair();
     this.ctx.acceptWebSocket(pair[1], ["media"]);
+    this.#live = liveCall(stored);
+    this.#beforeStart = [];
     stored.media.connectedAt = currentClock().now();
     await this.ctx.storage.put("call", stored);
     return new Response(null, { status: 101, webSocket: pair[0] });
@@ -459,34 +530,169 @@ export class CallDO extends DurableObject<Env> {
     }
     const frame = MediaFrame.safeParse(json);
     if (!frame.success) return;
-    const stored = await this.#load();
-    if (!stored) return;
-    if (frame.data.event === "media") {
+    const live = this.#live ?? (await this.#liveCall());
+    if (!live) return;
+    const { event } = frame.data;
+    if (event === "media") {
       this.ctx.storage.sql.exec("INSERT INTO media_frames (id, frames_in) VALUES (1, 1) ON CONFLICT(id) DO UPDATE SET frames_in = frames_in + 1");
       const media = frame.data.media;
-      if (stored.spec.recordingEnabled && media && (media.track ?? "inbound").startsWith("inbound") && BASE64.test(media.payload)) {
-        this.ctx.storage.sql.exec("INSERT INTO audio (leg, bytes) VALUES ('caller', ?)", fromBase64(media.payload));
-      }
+      if (!media || !(media.track ?? "inbound").startsWith("inbound") || !BASE64.test(media.payload)) return;
+      const chunk = media.chunk === undefined ? undefined : Number(media.chunk);
+      for (const bytes of this.#reorderer(ws).push(chunk, fromBase64(media.payload))) this.#hear(live, bytes);
       return;
     }
-    if (frame.data.event === "start") stored.media.streamSid = frame.data.start?.streamSid ?? frame.data.streamSid ?? frame.data.stream_id ?? null;
-    if (frame.data.event !== "start" && frame.data.event !== "stop") return;
-    if (frame.data.event === "stop") stored.media.stoppedAt = currentClock().now();
+    if (event === "mark") {
+      if (frame.data.mark) await this.#voice?.onMark(frame.data.mark.name);
+      return;
+    }
+    if (event !== "start" && event !== "stop") return;
+    const streamSid = frame.data.start?.streamSid ?? frame.data.streamSid ?? frame.data.stream_id ?? null;
+    if (event === "start") {
+      // Before any await, so the media frames right behind `start` reach the new loop.
+      this.#startVoice(ws, live, streamSid);
+    } else {
+      // Frames sent before the stop but run after it (see #reorderer) land first.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      for (const bytes of this.#reorderer(ws).flush()) this.#hear(live, bytes);
+      this.#stopVoice();
+    }
+    const stored = await this.#load();
+    if (!stored) return;
+    if (event === "start") stored.media.streamSid = streamSid;
+    else stored.media.stoppedAt = currentClock().now();
     await this.ctx.storage.put("call", stored);
-    if (frame.data.event === "stop") await this.#writeRecording(stored);
+    if (event === "start") return;
+    await this.#writeRecording(stored);
     // An inbound Twilio call has no status callback: its stream stopping is the caller hanging up.
-    if (frame.data.event === "stop" && stored.spec.direction === "inbound" && stored.spec.provider === "twilio") {
+    if (stored.spec.direction === "inbound" && stored.spec.provider === "twilio") {
       await this.carrierEvent({ kind: "completed", at: currentClock().now(), hangupBy: "contact" });
     }
   }
 
+  #reorderer(ws: WebSocket): FrameReorderer {
+    let reorderer = this.#reorderers.get(ws);
+    if (!reorderer) this.#reorderers.set(ws, (reorderer = new FrameReorderer()));
+    return reorderer;
+  }
+
+  /** One inbound frame, in order: to the recording and the voice loop. */
+  #hear(live: LiveCall, bytes: Uint8Array): void {
+    if (live.spec.recordingEnabled && !live.ended) this.#recordAudio("caller", bytes);
+    if (this.#voice) this.#voice.pushCallerAudio(bytes);
+    else if (!live.ended && this.#beforeStart.length < 50) this.#beforeStart.push(bytes);
+  }
+
+  /** Fills the in-memory view of the call (after the object woke from hibernation). */
+  async #liveCall(): Promise<LiveCall | null> {
+    const stored = await this.#load();
+    if (!stored) return null;
+    this.#live = liveCall(stored);
+    return this.#live;
+  }
+
   async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    if (this.#voice && this.#voiceSocket === ws) this.#stopVoice();
     // 1005/1006 are reserved and may not be sent back.
     try {
       ws.close(code === 1005 || code === 1006 ? 1000 : code, "closing");
     } catch {
       // Already closed.
     }
+  }
+
+  /**
+   * Starts the voice loop on this stream. Synchronous up to the session's creation, so the media
+   * frames right behind `start` already reach it (it buffers them while the agent is loaded).
+   * A stream that reconnects to a conversation in progress resumes it without a new greeting.
+   */
+  #startVoice(ws: WebSocket, live: LiveCall, streamSid: string | null): void {
+    if (live.ended) return;
+    this.#stopVoice(); // a second `start` replaces the loop
+    const { spec } = live;
+    const now = currentClock().now();
+    const session = new VoiceSession({
+      callId: spec.id,
+      carrier: spec.provider === "telnyx" ? "telnyx" : "twilio",
+      streamSid,
+      socket: ws,
+      env: this.env,
+      store: this.#voiceStore,
+      host: {
+        setInactivityTimer: (ms) => this.#setTimer("inactivity", ms === null ? null : currentClock().now() + ms),
+        endCall: async (reason, message) => {
+          const current = await this.#load();
+          if (current) await this.#endByAgent(current, reason, message);
+        },
+        recordAgentAudio: (bytes) => {
+          if (!spec.recordingEnabled) return;
+          try {
+            this.#recordAudio("agent", bytes);
+          } catch (error) {
+            // The recording is worth less than the conversation: never let it stop the agent.
+            console.error(JSON.stringify({ level: "error", message: "agent audio not recorded", call_id: spec.id, error: String(error) }));
+          }
+        },
+      },
+      config: this.#voiceConfig(spec),
+      answerOffsetMs: Math.max(0, now - (live.answeredAt ?? now)),
+    });
+    this.#voice = session;
+    this.#voiceSocket = ws;
+    for (const bytes of this.#beforeStart.splice(0)) session.pushCallerAudio(bytes);
+    session.start().catch((error) => console.error(JSON.stringify({ level: "error", message: "voice loop failed to start", call_id: spec.id, error: String(error) })));
+  }
+
+  /**
+   * Ends the voice loop. When the call itself ended, our side closes the stream too: Twilio then
+   * runs the rest of its TwiML (none: it hangs up).
+   */
+  #stopVoice(options: { closeStream?: boolean } = {}): void {
+    const session = this.#voice;
+    const socket = this.#voiceSocket;
+    this.#voice = null;
+    this.#voiceSocket = null;
+    if (!session) return;
+    session.close();
+    if (options.closeStream && socket) {
+      try {
+        socket.close(1000, "call ended");
+      } catch {
+        // Already closed.
+      }
+    }
+  }
+
+  /** The agent, its voice and the call's variables, resolved into what the loop needs. */
+  async #voiceConfig(spec: CallSpec): Promise<VoiceSessionConfig> {
+    const tenant = new TenantDb(openDatabase(this.env.DB), spec.orgId);
+    const [call, agent] = await Promise.all([tenant.find(calls, spec.id), tenant.find(agents, spec.agentId)]);
+    if (!call) throw new Error(`call ${spec.id} has no row`);
+    if (!agent) throw new Error(`agent ${spec.agentId} no longer exists`);
+    const voice = await tenant.find(voices, agent.voiceId, { shared: true });
+    if (!voice) throw new Error(`voice ${agent.voiceId} of agent ${agent.id} no longer exists`);
+    return voiceSessionConfig(agent, voice, call, this.env);
+  }
+
+  /**
+   * Appends audio to one leg of the recording. The agent leg only has audio while the agent
+   * speaks, so it is first padded with silence up to where the caller's leg stands: the two stay
+   * aligned in the stereo WAV.
+   */
+  #recordAudio(leg: "caller" | "agent", bytes: Uint8Array): void {
+    const sql = this.ctx.storage.sql;
+    if (!this.#legBytes) {
+      const sums = sql.exec<{ leg: string; n: number }>("SELECT leg, SUM(length(bytes)) AS n FROM audio GROUP BY leg").toArray();
+      this.#legBytes = { caller: sums.find((r) => r.leg === "caller")?.n ?? 0, agent: sums.find((r) => r.leg === "agent")?.n ?? 0 };
+    }
+    const legs = this.#legBytes;
+    // In pieces of at most 20 s: a row must stay well under SQLite's 2 MB.
+    while (leg === "agent" && legs.agent < legs.caller) {
+      const gap = Math.min(legs.caller - legs.agent, 160_000);
+      sql.exec("INSERT INTO audio (leg, bytes) VALUES ('agent', ?)", new Uint8Array(gap).fill(MULAW_SILENCE));
+      legs.agent += gap;
+    }
+    sql.exec("INSERT INTO audio (leg, bytes) VALUES (?, ?)", leg, bytes);
+    legs[leg] += bytes.length;
   }
 
   /**
@@ -506,6 +712,6 @@ export class CallDO extends DurableObject<Env> {
     const media = (await this.#load())?.media;
     if (!media) return null;
     const counted = this.ctx.storage.sql.exec<{ frames_in: number }>("SELECT frames_in FROM media_frames WHERE id = 1").toArray()[0];
-    return { ...media, framesIn: counted?.frames_in ?? 0 };
+    return { ...media, framesIn: counted?.frames_in ?? 0, voice: this.#voice?.state ?? null };
   }
 }

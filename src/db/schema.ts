@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import type { CampaignStats, CampaignStatus, RetryPolicy, RotationStrategy } from "../domain/campaigns";
 import type { ToolDefinition } from "../domain/tools";
+import type { CallLatency } from "../voice/session-rules";
 
 /**
  * The whole D1 schema. Every tenant table carries `org_id`; all access to those tables goes
@@ -366,6 +367,8 @@ export const calls = sqliteTable(
     costCredits: real("cost_credits"),
     recordingKey: text("recording_key"),
     recordingUrl: text("recording_url"),
+    /** Per-turn voice latency, written when the call ends (the CallDO keeps it while live). */
+    latency: text("latency", { mode: "json" }).$type<CallLatency>(),
     queuedAt: text("queued_at").notNull(),
     ringingAt: text("ringing_at"),
     startedAt: text("started_at"),

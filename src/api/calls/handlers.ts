@@ -32,6 +32,7 @@ export function callView(row: CallRow) {
     batch_call_id: row.batchCallId,
     transcript_url: `/api/public/v1/calls/${row.id}/transcript`,
     recording_url: row.recordingKey || row.recordingUrl ? `/api/public/v1/calls/${row.id}/recording` : null,
+    latency: row.latency ?? null,
     queued_at: row.queuedAt,
     ringing_at: row.ringingAt,
     started_at: row.startedAt,

@@ -31,6 +31,23 @@ export const CreateCallBody = z
   })
   .openapi("CreateCall");
 
+const TurnLatencySchema = z.object({
+  turn: z.number().int().openapi({ description: "Caller turn number (1 = the first thing the caller said)" }),
+  stt_final_ms: z.number().int().openapi({ description: "End of the caller's speech → final transcript (endpointing + STT)" }),
+  llm_first_token_ms: z.number().int().openapi({ description: "Final transcript → the LLM's first token" }),
+  tts_first_byte_ms: z.number().int().openapi({ description: "First token → first TTS audio byte (first clause + TTS time to first byte)" }),
+  first_audio_ms: z.number().int().openapi({ description: "First TTS byte → first audio frame sent to the carrier" }),
+  total_ms: z.number().int().openapi({ description: "End of the caller's speech → first agent audio frame sent" }),
+});
+
+const CallLatencySchema = z
+  .object({
+    p50_ms: z.number().int().openapi({ description: "Median total_ms over the call's turns" }),
+    p95_ms: z.number().int(),
+    turns: z.array(TurnLatencySchema),
+  })
+  .openapi("CallLatency");
+
 export const CallSchema = z
   .object({
     id: z.string(),
@@ -52,6 +69,7 @@ export const CallSchema = z
     batch_call_id: z.string().nullable(),
     transcript_url: z.string(),
     recording_url: z.string().nullable(),
+    latency: CallLatencySchema.nullable().openapi({ description: "Voice latency per caller turn, set when the call ends (null before, or when no turn was answered)" }),
     queued_at: z.string(),
     ringing_at: z.string().nullable(),
     started_at: z.string().nullable(),

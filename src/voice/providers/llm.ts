@@ -1,0 +1,77 @@
+/**
+ * OpenAI-compatible streaming chat completions (realtime.md §3): POST `{base}/chat/completions`
+ * with `stream: true`, the body read event by event through ChatStreamAccumulator so text
+ * deltas reach the clause splitter as they arrive. Aborting `signal` (barge-in) cancels the
+ * fetch; the read loop then throws the AbortError, which the session expects.
+ */
+import { ChatStreamAccumulator, LlmStreamError, type LlmStreamEvent } from "../llm-stream";
+import { ProviderError, providerHttpError } from "./errors";
+
+export interface ChatMessage {
+  role: "system" | "user" | "assistant";
+  content: string;
+}
+
+export interface ChatRequest {
+  /** Includes `/v1`, as every OpenAI-compatible server expects (DESIGN.md). */
+  baseUrl: string;
+  apiKey: string | undefined;
+  model: string;
+  temperature: number;
+  messages: ChatMessage[];
+  signal: AbortSignal;
+  /** Spoken answers are short; this bounds a runaway one. */
+  maxTokens?: number;
+}
+
+export async function* streamChat(request: ChatRequest): AsyncGenerator<LlmStreamEvent> {
+  if (!request.apiKey) throw new ProviderError("llm", "openai", "no API key configured (OPENAI_API_KEY)");
+  let res: Response;
+  try {
+    res = await fetch(`${request.baseUrl.replace(/\/+$/, "")}/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${request.apiKey}` },
+      body: JSON.stringify({
+        model: request.model,
+        messages: request.messages,
+        stream: true,
+        stream_options: { include_usage: true },
+        temperature: request.temperature,
+        max_tokens: request.maxTokens ?? 400,
+      }),
+      signal: request.signal,
+    });
+  } catch (error) {
+    if (request.signal.aborted) throw error;
+    throw new ProviderError("llm", "openai", `request to ${request.baseUrl} failed: ${String(error)}`);
+  }
+  if (!res.ok || !res.body) throw await providerHttpError("llm", "openai", "chat completions", res);
+  const accumulator = new ChatStreamAccumulator();
+  const reader = res.body.getReader();
+  try {
+    for (;;) {
+      let read: ReadableStreamReadResult<Uint8Array>;
+      try {
+        read = await reader.read();
+      } catch (error) {
+        if (request.signal.aborted) throw error;
+        throw new ProviderError("llm", "openai", `stream broke off: ${String(error)}`);
+      }
+      if (read.done) break;
+      yield* parse(() => accumulator.pushBytes(read.value));
+      if (accumulator.done) break;
+    }
+    if (!accumulator.done) yield* parse(() => accumulator.end());
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+}
+
+function parse(step: () => LlmStreamEvent[]): LlmStreamEvent[] {
+  try {
+    return step();
+  } catch (error) {
+    if (error instanceof LlmStreamError) throw new ProviderError("llm", "openai", error.message);
+    throw error;
+  }
+}

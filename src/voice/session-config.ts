@@ -1,0 +1,70 @@
+/**
+ * What one call's voice loop needs to know, resolved once from the agent, its voice and the call
+ * row when the media stream starts (pure: no I/O, so it is unit-testable and the session never
+ * reads D1 mid-conversation).
+ */
+import type { agents, calls, voices } from "../db/schema";
+import { AGENT_DEFAULTS } from "../domain/agents";
+import { fillTemplate } from "../domain/templating";
+
+export type TtsProvider = "elevenlabs" | "deepgram" | "cartesia" | "openai";
+
+export interface BargeInOptions {
+  /** Non-filler words (interim results count) that stop the agent. */
+  minWords: number;
+  /** Voiced audio (energy VAD) that stops the agent when no words decide it. */
+  minSpeechMs: number;
+}
+
+/**
+ * DESIGN.md "Voice loop contracts": 2 non-filler words or 400 ms of voiced audio. Agents have no
+ * fields for these yet, so every call uses the defaults.
+ */
+export const DEFAULT_BARGE_IN: BargeInOptions = { minWords: 2, minSpeechMs: 400 };
+
+export const DEFAULT_INACTIVITY_MESSAGE = "Are you still there?";
+
+export interface VoiceSessionConfig {
+  /** The system prompt with the call's variables filled in. */
+  systemPrompt: string;
+  /** Spoken as is when the agent speaks first; null lets the LLM open the call. */
+  greeting: string | null;
+  firstSpeaker: "agent" | "user";
+  llm: { baseUrl: string; model: string; temperature: number };
+  stt: { provider: "deepgram" | "openai"; model: string; endpointingMs: number; language: string | null };
+  voice: { provider: TtsProvider; voiceId: string; language: string | null };
+  inactivityTimeoutMs: number;
+  inactivityMessage: string;
+  bargeIn: BargeInOptions;
+}
+
+type AgentRow = typeof agents.$inferSelect;
+type VoiceRow = Pick<typeof voices.$inferSelect, "provider" | "providerVoiceId" | "language">;
+type CallRow = Pick<typeof calls.$inferSelect, "variables" | "settings">;
+
+export function voiceSessionConfig(agent: AgentRow, voice: VoiceRow, call: CallRow, env: { OPENAI_BASE_URL: string }): VoiceSessionConfig {
+  const variables = call.variables ?? {};
+  // A per-call greeting (call_settings.greeting) replaces the agent's.
+  const callGreeting = typeof call.settings?.greeting === "string" ? call.settings.greeting : null;
+  const greeting = callGreeting ?? agent.greeting;
+  return {
+    systemPrompt: fillTemplate(agent.systemPrompt, variables),
+    greeting: greeting && greeting.trim() ? fillTemplate(greeting, variables) : null,
+    firstSpeaker: agent.firstSpeaker,
+    llm: {
+      baseUrl: (agent.llm.base_url || env.OPENAI_BASE_URL).replace(/\/+$/, ""),
+      model: agent.llm.model || agent.model,
+      temperature: agent.temperature,
+    },
+    stt: {
+      provider: agent.stt.provider,
+      model: agent.stt.model || AGENT_DEFAULTS.stt.model,
+      endpointingMs: agent.stt.endpointing_ms ?? AGENT_DEFAULTS.stt.endpointing_ms,
+      language: agent.stt.language ?? agent.languageHint ?? null,
+    },
+    voice: { provider: voice.provider, voiceId: voice.providerVoiceId, language: agent.languageHint ?? voice.language ?? null },
+    inactivityTimeoutMs: (agent.inactivityTimeout || AGENT_DEFAULTS.inactivityTimeoutSeconds) * 1000,
+    inactivityMessage: agent.inactivityMessage?.trim() ? fillTemplate(agent.inactivityMessage, variables) : DEFAULT_INACTIVITY_MESSAGE,
+    bargeIn: DEFAULT_BARGE_IN,
+  };
+}

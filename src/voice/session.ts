@@ -1,0 +1,605 @@
+/**
+ * One call's voice loop, owned by its CallDO from the media stream's `start` frame to the stream's
+ * end. It does the I/O; the decisions are the pure modules next to it:
+ *
+ *   caller μ-law ─┬─ EnergyVad ───────────────────────────────┐ barge-in (session-rules)
+ *                 └─ Deepgram live (providers/deepgram-live) ─┴─ DeepgramTurnAssembler
+ *   caller turn → LLM stream (providers/llm) → ClauseSplitter → TTS per clause (providers/tts)
+ *               → MulawFramer → `media` frames + a `mark` per clause → MarkTracker
+ *
+ * Time: transcript and turn times use the caller's stream clock (bytes of caller audio received
+ * ÷ 8, which is what Deepgram's word timings count too) plus the stream's offset from the answer.
+ * Latency uses the wall clock (Date.now), since it measures our own and the providers' delays.
+ *
+ * Turns: at most one agent turn is live. Each has an epoch and an AbortController; a barge-in
+ * sends `clear`, bumps the epoch (late TTS chunks and marks of the old epoch are dropped) and
+ * aborts the turn's LLM and TTS fetches. A turn settles once: fully played (its last mark echoed)
+ * or interrupted (what was heard), and only then goes to history and the transcript.
+ *
+ * The CallDO stays the owner of the call: the session asks it (VoiceHost) to arm or cancel the
+ * inactivity timer, to record agent audio and to end the call.
+ */
+import { toBase64 } from "../lib/crypto";
+import { FRAME_BYTES, MarkTracker, MulawFramer } from "./playout";
+import { DeepgramLive } from "./providers/deepgram-live";
+import { ProviderError } from "./providers/errors";
+import { streamChat, type ChatMessage } from "./providers/llm";
+import { synthesizeMulaw, type TtsEnv } from "./providers/tts";
+import type { VoiceSessionConfig } from "./session-config";
+import { bargeInDecision, heardSoFar, joinSpoken, transcriptTurn, turnLatency, type LatencyMarks, type SentClause } from "./session-rules";
+import type { VoiceStore } from "./session-store";
+import { ClauseSplitter, splitClauses } from "./sentences";
+import { DeepgramTurnAssembler, type TurnEvent } from "./turns";
+import { EnergyVad } from "./vad";
+
+export interface VoiceEnv extends TtsEnv {
+  DEEPGRAM_API_BASE_URL: string;
+  DEEPGRAM_API_KEY?: string;
+  OPENAI_API_KEY?: string;
+}
+
+/** What the session needs from the call's object. */
+export interface VoiceHost {
+  /** Arms the inactivity timer `ms` from now, or cancels it (null). */
+  setInactivityTimer(ms: number | null): Promise<void>;
+  /** Ends the call from our side: hang up at the carrier with this end_reason. */
+  endCall(reason: "inactivity" | "provider_error", message: string): Promise<void>;
+  /** Agent audio as it is sent, for the recording's agent leg. */
+  recordAgentAudio(bytes: Uint8Array): void;
+}
+
+export interface VoiceSessionOptions {
+  callId: string;
+  /** Shapes the messages sent back: Twilio's carry the streamSid, Telnyx's do not. */
+  carrier: "twilio" | "telnyx";
+  streamSid: string | null;
+  /** The carrier's media socket. */
+  socket: WebSocket;
+  env: VoiceEnv;
+  store: VoiceStore;
+  host: VoiceHost;
+  /** Resolved from D1 while caller audio is already being buffered. */
+  config: Promise<VoiceSessionConfig>;
+  /** ms from the call's answer to this stream's start (transcript times count from the answer). */
+  answerOffsetMs: number;
+}
+
+type TurnKind = "greeting" | "reply" | "reprompt";
+
+interface AgentTurn {
+  id: string;
+  kind: TurnKind;
+  epoch: number;
+  abort: AbortController;
+  /** Still producing (LLM or TTS); a turn settles only after this and its last mark. */
+  producing: boolean;
+  settled: boolean;
+  /** Text of the clauses fully sent. */
+  spoken: string;
+  clauses: SentClause[];
+  sentBytes: number;
+  /** Stream time at which its first frame went out (null before). */
+  startStreamMs: number | null;
+  firstFrameAt?: number;
+  lastEchoAt?: number;
+  /** Caller turn answered (replies only), with its milestones for the latency figures. */
+  callerTurn?: number;
+  latency?: LatencyMarks;
+}
+
+const BYTES_PER_MS = 8;
+/**
+ * A turn whose first audio has not gone out this long after it began is stuck (a provider that
+ * accepted the request and went silent): the call ends rather than hang in silence.
+ */
+const TURN_STALL_MS = 20_000;
+/** Arrival times kept per 20 ms of caller audio, to date the end of the caller's speech: 60 s. */
+const ARRIVAL_RING = 3000;
+
+/** Clauses handed from the LLM reader to the TTS player, in order. */
+class ClauseQueue implements AsyncIterable<string> {
+  #items: string[] = [];
+  #closed = false;
+  #wake: (() => void) | null = null;
+
+  push(clause: string): void {
+    this.#items.push(clause);
+    this.#wake?.();
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#wake?.();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<string> {
+    for (;;) {
+      const next = this.#items.shift();
+      if (next !== undefined) {
+        yield next;
+        continue;
+      }
+      if (this.#closed) return;
+      await new Promise<void>((resolve) => (this.#wake = resolve));
+      this.#wake = null;
+    }
+  }
+}
+
+export class VoiceSession {
+  readonly callId: string;
+  readonly #options: VoiceSessionOptions;
+  #config: VoiceSessionConfig | null = null;
+  #stt: DeepgramLive | null = null;
+  /** Caller audio that arrived before the STT socket existed. */
+  #early: Uint8Array[] = [];
+  readonly #assembler = new DeepgramTurnAssembler();
+  readonly #vad = new EnergyVad();
+  readonly #vadFramer = new MulawFramer();
+  /** Stream time the caller's current speech began (VAD), or null in silence. */
+  #voicedSince: number | null = null;
+  /** Stream time the last voiced frame ended: speech lasts until then, not through the VAD's hangover. */
+  #voicedUntil = 0;
+  /** The caller's words so far in the current utterance (Deepgram interim results). */
+  #interim = "";
+  #callerBytes = 0;
+  readonly #arrivals = new Float64Array(ARRIVAL_RING);
+  readonly #tracker = new MarkTracker();
+  #epoch = 0;
+  #turnSeq = 0;
+  #turn: AgentTurn | null = null;
+  /** Stream time the agent's last audio ends (estimate), so turns never overlap in the transcript. */
+  #agentEndMs = 0;
+  #inactivityArmed = false;
+  /** Re-prompts since the caller last spoke. */
+  #reprompts = 0;
+  #closed = false;
+
+  constructor(options: VoiceSessionOptions) {
+    this.callId = options.callId;
+    this.#options = options;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Diagnostics for tests and logs. */
+  get state() {
+    return {
+      sttConnections: this.#stt?.connections ?? 0,
+      sttConnected: this.#stt?.connected ?? false,
+      callerMs: this.#streamMs(),
+      agentSpeaking: this.#busy(),
+      inactivityArmed: this.#inactivityArmed,
+      reprompts: this.#reprompts,
+    };
+  }
+
+  /** Waits for the configuration, opens STT and greets (unless the conversation is resuming). */
+  async start(): Promise<void> {
+    try {
+      this.#config = await this.#options.config;
+    } catch (error) {
+      return this.#fail(new ProviderError("llm", "config", `the agent could not be loaded: ${String(error)}`));
+    }
+    if (this.#closed) return;
+    const config = this.#config;
+    if (config.stt.provider !== "deepgram") {
+      // The OpenAI transcription fallback is not wired in yet: Deepgram serves every call.
+      this.#log("warn", `stt provider ${config.stt.provider} is not supported by the voice loop yet; using deepgram`);
+    }
+    const { env } = this.#options;
+    const params: Record<string, string> = {
+      model: config.stt.provider === "deepgram" ? config.stt.model : "nova-3",
+      encoding: "mulaw",
+      sample_rate: "8000",
+      channels: "1",
+      interim_results: "true",
+      endpointing: String(config.stt.endpointingMs),
+      utterance_end_ms: "1000",
+      vad_events: "true",
+      smart_format: "true",
+      punctuate: "true",
+      tag: this.callId,
+    };
+    if (config.stt.language) params.language = config.stt.language;
+    this.#stt = new DeepgramLive({
+      baseUrl: env.DEEPGRAM_API_BASE_URL,
+      apiKey: env.DEEPGRAM_API_KEY,
+      params,
+      onMessage: (message) => this.#onTranscript(message),
+      onFailure: (error) => void this.#fail(error),
+    });
+    this.#stt.start();
+    for (const chunk of this.#early) this.#stt.send(chunk);
+    this.#early = [];
+
+    if (this.#options.store.hasConversation() || config.firstSpeaker === "user") {
+      // A reconnected stream picks the conversation up; a callee-first agent waits to be spoken to.
+      await this.#armInactivity();
+      return;
+    }
+    if (config.greeting) this.#startTurn("greeting", { text: config.greeting });
+    else this.#startTurn("greeting", { llm: true });
+  }
+
+  /** Stops everything: the stream ended or the call is over. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#epoch++;
+    const turn = this.#turn;
+    if (turn && !turn.settled) {
+      turn.abort.abort();
+      // Cut off by the end of the stream: the transcript keeps what was heard, as for a barge-in.
+      void this.#settle(turn, true, this.#heard(turn));
+    }
+    this.#stt?.close();
+  }
+
+  // ---- Caller audio ----
+
+  /** One inbound media payload (μ-law 8 kHz). */
+  pushCallerAudio(bytes: Uint8Array): void {
+    if (this.#closed || bytes.length === 0) return;
+    const before = this.#callerBytes;
+    this.#callerBytes += bytes.length;
+    const now = Date.now();
+    for (let frame = Math.floor(before / FRAME_BYTES); frame < Math.floor(this.#callerBytes / FRAME_BYTES); frame++) this.#arrivals[frame % ARRIVAL_RING] = now;
+
+    // Always forwarded, also while the agent speaks: that is how barge-in words are heard.
+    if (this.#stt) this.#stt.send(bytes);
+    else this.#early.push(bytes);
+
+    for (const frame of this.#vadFramer.push(bytes)) {
+      const judged = this.#vad.pushFrame(frame);
+      if (judged.voiced) this.#voicedUntil = judged.startMs + 20;
+      if (judged.event?.type === "speech_start") {
+        this.#voicedSince = judged.event.atMs;
+        void this.#callerActive();
+      } else if (judged.event?.type === "speech_end") {
+        this.#voicedSince = null;
+        // Noise, or words Deepgram made no turn of: the silence starts counting again.
+        if (!this.#busy()) void this.#armInactivity();
+      }
+    }
+    if (this.#voicedSince !== null && this.#busy()) this.#considerBargeIn();
+  }
+
+  #streamMs(): number {
+    return this.#callerBytes / BYTES_PER_MS;
+  }
+
+  /** Wall time at which caller audio up to stream time `ms` had arrived. */
+  #arrivalOf(ms: number): number | undefined {
+    const frame = Math.ceil(ms / 20) - 1;
+    const newest = Math.floor(this.#callerBytes / FRAME_BYTES) - 1;
+    if (frame < 0 || frame > newest || newest - frame >= ARRIVAL_RING) return undefined;
+    return this.#arrivals[frame % ARRIVAL_RING];
+  }
+
+  #voicedMs(): number {
+    return this.#voicedSince === null ? 0 : Math.max(0, this.#voicedUntil - this.#voicedSince);
+  }
+
+  #considerBargeIn(): void {
+    const config = this.#config;
+    if (!config || !this.#busy()) return;
+    if (bargeInDecision({ text: this.#interim, voicedMs: this.#voicedMs() }, config.bargeIn)) this.#bargeIn();
+  }
+
+  // ---- Transcription ----
+
+  #onTranscript(message: unknown): void {
+    if (this.#closed) return;
+    for (const event of this.#assembler.push(message)) void this.#onTurnEvent(event);
+  }
+
+  async #onTurnEvent(event: TurnEvent): Promise<void> {
+    switch (event.type) {
+      case "speech_started":
+        await this.#callerActive();
+        return;
+      case "interim":
+        this.#interim = event.text;
+        this.#considerBargeIn();
+        await this.#callerActive();
+        return;
+      case "turn":
+        await this.#onCallerTurn(event.text, event.startMs, event.endMs);
+        return;
+    }
+  }
+
+  async #onCallerTurn(text: string, startMs: number, endMs: number): Promise<void> {
+    const config = this.#config;
+    if (!config || this.#closed) return;
+    const sttFinalAt = Date.now();
+    this.#interim = "";
+    const offset = this.#options.answerOffsetMs;
+    const turn = transcriptTurn("contact", text, offset + startMs, offset + endMs);
+    if (this.#busy()) {
+      if (!bargeInDecision({ text, voicedMs: endMs - startMs }, config.bargeIn)) {
+        // A backchannel ("okay", "mm-hmm") over the agent: kept in the transcript, not answered.
+        await this.#options.store.appendTranscript(turn);
+        return;
+      }
+      this.#bargeIn();
+    }
+    await this.#callerActive();
+    const store = this.#options.store;
+    store.appendMessage("user", text);
+    const callerTurn = store.callerTurns();
+    this.#startTurn("reply", { llm: true }, { callerTurn, latency: { speechEndAt: this.#arrivalOf(endMs) ?? sttFinalAt, sttFinalAt } });
+    await store.appendTranscript(turn);
+  }
+
+  // ---- Inactivity ----
+
+  /** Caller speech: the silence timer stops and the re-prompt count starts over. */
+  async #callerActive(): Promise<void> {
+    this.#reprompts = 0;
+    if (!this.#inactivityArmed) return;
+    this.#inactivityArmed = false;
+    await this.#options.host.setInactivityTimer(null);
+  }
+
+  async #armInactivity(): Promise<void> {
+    const config = this.#config;
+    if (!config || this.#closed) return;
+    this.#inactivityArmed = true;
+    await this.#options.host.setInactivityTimer(config.inactivityTimeoutMs);
+  }
+
+  /**
+   * The inactivity timer fired (the CallDO's alarm): the first time the agent re-prompts, the
+   * second time the call should end.
+   */
+  inactivityTimeout(): "reprompt" | "hangup" | "ignored" {
+    this.#inactivityArmed = false;
+    const config = this.#config;
+    if (!config || this.#closed || this.#busy()) return "ignored";
+    if (this.#reprompts >= 1) return "hangup";
+    this.#reprompts++;
+    this.#startTurn("reprompt", { text: config.inactivityMessage });
+    return "reprompt";
+  }
+
+  // ---- Agent turns ----
+
+  #busy(): boolean {
+    return this.#turn !== null && !this.#turn.settled;
+  }
+
+  #startTurn(kind: TurnKind, source: { text: string } | { llm: true }, reply?: { callerTurn: number; latency: LatencyMarks }): void {
+    if (this.#closed) return;
+    const turn: AgentTurn = {
+      id: `t${++this.#turnSeq}`,
+      kind,
+      epoch: this.#epoch,
+      abort: new AbortController(),
+      producing: true,
+      settled: false,
+      spoken: "",
+      clauses: [],
+      sentBytes: 0,
+      startStreamMs: null,
+      ...reply,
+    };
+    this.#turn = turn;
+    // Only speech that starts after this turn began can interrupt it: not the tail of what it answers.
+    this.#voicedSince = null;
+    this.#interim = "";
+    void this.#run(turn, source).catch((error) => this.#turnFailed(turn, error));
+  }
+
+  #stale(turn: AgentTurn): boolean {
+    return this.#closed || turn.epoch !== this.#epoch;
+  }
+
+  /** Produces the turn's clauses (as given, or from the LLM) and speaks them as they come. */
+  async #run(turn: AgentTurn, source: { text: string } | { llm: true }): Promise<void> {
+    const queue = new ClauseQueue();
+    let failure: { error: unknown } | undefined;
+    // Either half failing stops the other at once (its fetch is aborted), and the first error is the one reported.
+    const guard = (work: Promise<void>) =>
+      work.catch((error) => {
+        failure ??= { error };
+        turn.abort.abort();
+      });
+    const producer = guard(
+      (async () => {
+        try {
+          if ("text" in source) for (const clause of splitClauses(source.text)) queue.push(clause);
+          else await this.#generate(turn, queue);
+        } finally {
+          queue.close();
+        }
+      })(),
+    );
+    const player = guard(
+      (async () => {
+        let index = 0;
+        for await (const clause of queue) {
+          if (this.#stale(turn)) return;
+          await this.#speakClause(turn, clause, index++);
+        }
+      })(),
+    );
+    const stall = setTimeout(() => {
+      if (turn.firstFrameAt !== undefined || this.#stale(turn) || turn.settled) return;
+      failure ??= { error: new ProviderError("tts", this.#config?.voice.provider ?? "tts", `no audio ${TURN_STALL_MS / 1000} s after the turn began (LLM or TTS stalled)`) };
+      turn.abort.abort();
+    }, TURN_STALL_MS);
+    try {
+      await Promise.all([producer, player]);
+    } finally {
+      clearTimeout(stall);
+    }
+    if (failure) throw failure.error;
+    turn.producing = false;
+    if (!this.#stale(turn)) await this.#maybeSettle(turn);
+  }
+
+  async #generate(turn: AgentTurn, queue: ClauseQueue): Promise<void> {
+    const config = this.#config!;
+    const messages: ChatMessage[] = [{ role: "system", content: config.systemPrompt }, ...this.#options.store.history()];
+    const splitter = new ClauseSplitter();
+    for await (const event of streamChat({
+      baseUrl: config.llm.baseUrl,
+      apiKey: this.#options.env.OPENAI_API_KEY,
+      model: config.llm.model,
+      temperature: config.llm.temperature,
+      messages,
+      signal: turn.abort.signal,
+    })) {
+      if (this.#stale(turn)) return;
+      if (event.type !== "text") continue;
+      if (turn.latency) turn.latency.llmFirstTokenAt ??= Date.now();
+      for (const clause of splitter.push(event.text)) queue.push(clause);
+    }
+    for (const clause of splitter.flush()) queue.push(clause);
+  }
+
+  /** One clause through TTS to the carrier, frame by frame as the audio streams in, then its mark. */
+  async #speakClause(turn: AgentTurn, text: string, index: number): Promise<void> {
+    const config = this.#config!;
+    const clause: SentClause = { text, audioMs: 0, complete: false, echoed: false };
+    turn.clauses.push(clause);
+    const framer = new MulawFramer();
+    const send = (frames: Uint8Array[]) => {
+      if (frames.length === 0) return;
+      for (const frame of frames) this.#sendFrame(turn, frame);
+      const bytes = frames.length * FRAME_BYTES;
+      clause.audioMs += bytes / BYTES_PER_MS;
+      const joined = new Uint8Array(bytes);
+      frames.forEach((frame, i) => joined.set(frame, i * FRAME_BYTES));
+      this.#options.host.recordAgentAudio(joined);
+    };
+    for await (const chunk of synthesizeMulaw(this.#options.env, config.voice, text, turn.abort.signal)) {
+      if (this.#stale(turn)) return;
+      if (turn.latency) turn.latency.ttsFirstByteAt ??= Date.now();
+      send(framer.push(chunk));
+    }
+    if (this.#stale(turn)) return;
+    const tail = framer.flush(true);
+    if (tail) send([tail]);
+    clause.complete = true;
+    turn.spoken = joinSpoken(turn.spoken, text);
+    // Marks are tagged with the turn: echoes of a cleared turn are recognised and ignored.
+    const name = `${turn.id}-c${index}`;
+    this.#tracker.markSent({ name, turnId: turn.id, textUpTo: turn.spoken });
+    this.#send({ event: "mark", mark: { name } });
+  }
+
+  #sendFrame(turn: AgentTurn, frame: Uint8Array): void {
+    if (turn.startStreamMs === null) {
+      turn.firstFrameAt = Date.now();
+      if (turn.latency) turn.latency.firstFrameAt = turn.firstFrameAt;
+      turn.startStreamMs = Math.max(this.#streamMs(), this.#agentEndMs);
+    }
+    turn.sentBytes += frame.length;
+    this.#send({ event: "media", media: { payload: toBase64(frame) } });
+  }
+
+  #send(message: Record<string, unknown>): void {
+    const { carrier, streamSid, socket } = this.#options;
+    try {
+      socket.send(JSON.stringify(carrier === "twilio" ? { ...message, streamSid } : message));
+    } catch {
+      // The carrier's socket is gone; its close handler ends this session.
+    }
+  }
+
+  /** A `mark` echoed by the carrier: that clause's audio has played. */
+  async onMark(name: string): Promise<void> {
+    if (this.#closed) return;
+    const mark = this.#tracker.markEchoed(name);
+    const turn = this.#turn;
+    if (!mark || !turn || mark.turnId !== turn.id) return;
+    // Playback is in order: this echo confirms every clause up to this one.
+    const upTo = Number(name.slice(name.lastIndexOf("-c") + 2));
+    turn.clauses.forEach((c, i) => {
+      if (i <= upTo) c.echoed = true;
+    });
+    turn.lastEchoAt = Date.now();
+    await this.#maybeSettle(turn);
+  }
+
+  async #maybeSettle(turn: AgentTurn): Promise<void> {
+    if (turn.settled || turn.producing || this.#tracker.speaking) return;
+    await this.#settle(turn, false);
+  }
+
+  /** The caller spoke over the agent: stop it now and keep only what was heard. */
+  #bargeIn(): void {
+    const turn = this.#turn;
+    if (!turn || turn.settled) return;
+    this.#send({ event: "clear" });
+    this.#tracker.clear();
+    this.#epoch++;
+    turn.abort.abort();
+    const heard = this.#heard(turn);
+    this.#log("info", `barge-in: the caller interrupted turn ${turn.id}`, { heard: heard.text });
+    void this.#settle(turn, true, heard);
+  }
+
+  /** What the caller heard of a turn cut off now: playback of the next clause began at the last echo. */
+  #heard(turn: AgentTurn): { text: string; playedMs: number } {
+    const since = turn.lastEchoAt ?? turn.firstFrameAt;
+    return heardSoFar(turn.clauses, since === undefined ? 0 : Date.now() - since);
+  }
+
+  /** Writes the turn to history, the transcript and the latency table, once. */
+  async #settle(turn: AgentTurn, interrupted: boolean, heard?: { text: string; playedMs: number }): Promise<void> {
+    if (turn.settled) return;
+    turn.settled = true;
+    turn.producing = false;
+    if (this.#turn === turn) this.#turn = null;
+    const store = this.#options.store;
+    const text = interrupted ? (heard?.text ?? "") : turn.spoken;
+    const playedMs = interrupted ? (heard?.playedMs ?? 0) : turn.sentBytes / BYTES_PER_MS;
+    const startMs = turn.startStreamMs ?? this.#streamMs();
+    this.#agentEndMs = Math.max(this.#agentEndMs, startMs + playedMs);
+    // History holds what the caller actually heard, so the LLM knows where it was cut off.
+    if (text) store.appendMessage("assistant", text);
+    if (turn.callerTurn !== undefined && turn.latency) {
+      const latency = turnLatency(turn.callerTurn, turn.latency);
+      if (latency) store.recordLatency(latency);
+    }
+    // Armed before the transcript is written, so a reader who sees the turn sees the timer too.
+    if (!interrupted) await this.#armInactivity();
+    if (text && turn.startStreamMs !== null) {
+      const offset = this.#options.answerOffsetMs;
+      await store.appendTranscript(transcriptTurn("agent", text, offset + startMs, offset + startMs + playedMs, interrupted));
+    }
+  }
+
+  #turnFailed(turn: AgentTurn, error: unknown): void {
+    // A turn cut off by a barge-in or a hang-up (both move the epoch) fails by design.
+    if (this.#stale(turn)) return;
+    void this.#fail(error);
+  }
+
+  /** A provider failed for good: the call ends with provider_error, never hangs. */
+  async #fail(error: unknown): Promise<void> {
+    if (this.#closed) return;
+    // The call's object logs the end with this message; a bug (not a provider) gets its stack.
+    const message = error instanceof ProviderError ? error.message : `voice loop error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
+    this.close();
+    try {
+      await this.#options.host.endCall("provider_error", message);
+    } catch (endError) {
+      // The carrier's own status (or the slot lease) still ends the call; say why it did not end here.
+      this.#log("error", "could not end the call after a provider failure", { error: String(endError) });
+    }
+  }
+
+  #log(level: "info" | "warn" | "error", message: string, extra: Record<string, unknown> = {}): void {
+    const line = JSON.stringify({ level, message, call_id: this.callId, ...extra });
+    if (level === "error") console.error(line);
+    else if (level === "warn") console.warn(line);
+    else console.log(line);
+  }
+}
