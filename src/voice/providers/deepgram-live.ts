@@ -117,11 +117,15 @@ export class DeepgramLive {
     let detail: string;
     if (!apiKey) detail = "no API key configured (DEEPGRAM_API_KEY)";
     else {
+      // A timer we clear once the upgrade answers: AbortSignal.timeout stays bound to the open
+      // socket, and workerd then drops the live connection when it fires, 10 s into the call.
+      const connecting = new AbortController();
+      const timer = setTimeout(() => connecting.abort(new Error("connect timed out")), CONNECT_TIMEOUT_MS);
       try {
         const res = await fetch(deepgramListenUrl(baseUrl, params), {
           headers: { Upgrade: "websocket", Authorization: `Token ${apiKey}` },
-          signal: AbortSignal.timeout(CONNECT_TIMEOUT_MS),
-        });
+          signal: connecting.signal,
+        }).finally(() => clearTimeout(timer));
         ws = res.webSocket;
         detail = ws ? "" : `live transcription upgrade answered HTTP ${res.status}: ${(await res.text().catch(() => "")).slice(0, 300)}`;
       } catch (error) {
