@@ -10,6 +10,8 @@ import {
   initialCallState,
   isTerminal,
   markStarted,
+  markWebCallStarted,
+  webCallConnected,
   type CallState,
   type CarrierEvent,
   type EndReason,
@@ -18,10 +20,15 @@ import {
 import { simulatorScript } from "../src/domain/simulator";
 import { alarmTime, configureClock, currentClock } from "../src/lib/clock";
 import { fromBase64 } from "../src/lib/crypto";
+import { telnyxLink, twilioLink, webLink } from "../src/voice/media-link";
+import { encodeMulaw } from "../src/voice/mulaw";
+import { pcm16FromBytesLE, Resampler } from "../src/voice/resample";
+import { parseWebClientMessage, WEB_SAMPLE_RATE, webAudioProblem } from "../src/voice/web-protocol";
+import { verifyWebCallToken } from "../src/calls/web-call-tokens";
 import { MULAW_SILENCE } from "../src/voice/playout";
 import { VoiceSession } from "../src/voice/session";
 import { voiceSessionConfig, type VoiceSessionConfig } from "../src/voice/session-config";
-import { FrameReorderer, latencySummary } from "../src/voice/session-rules";
+import { FrameReorderer, latencySummary, streamStartProblem, type StreamStartProblem } from "../src/voice/session-rules";
 import { VoiceStore } from "../src/voice/session-store";
 import { stereoWavFromMulaw } from "../src/voice/wav";
 import { publishEvents, recordEvent } from "../src/webhooks/emit";
@@ -31,11 +38,14 @@ export interface CallSpec {
   id: string;
   orgId: string;
   agentId: string;
-  direction: "outbound" | "inbound";
+  /** `webrtc`: a browser call (POST /calls/web), no carrier; its socket is the media stream. */
+  direction: "outbound" | "inbound" | "webrtc";
   to: string;
   from: string;
   phoneNumberId: string | null;
-  provider: "twilio" | "telnyx" | "custom_sip" | "simulator";
+  provider: "twilio" | "telnyx" | "custom_sip" | "simulator" | "web";
+  /** Browser calls: when the connect token expires (epoch ms); unconnected by then, the call ends `no_answer`. */
+  connectDeadline?: number;
   /** Known up front for inbound calls; outbound calls get it from the carrier at dial time. */
   providerCallId: string | null;
   joinTimeoutSeconds: number;
@@ -49,7 +59,8 @@ export interface CallSpec {
 }
 
 /** `inactivity`: the caller has been silent for the agent's inactivity_timeout (armed by the voice loop). */
-type TimerKind = "dial" | "ring_timeout" | "max_duration" | "hangup_grace" | "simulator" | "inactivity";
+/** `wrap_up`: max_duration is near, the agent says goodbye (then ends the call; `max_duration` is the hard stop). */
+type TimerKind = "dial" | "ring_timeout" | "wrap_up" | "max_duration" | "hangup_grace" | "simulator" | "inactivity" | "connect_timeout";
 interface Timer {
   kind: TimerKind;
   at: number;
@@ -63,7 +74,7 @@ interface Stored {
   timers: Timer[];
   /** Whether this call holds (or waits for) a slot in the org's OrgLimiter. */
   slot: "none" | "waiting" | "granted" | "released";
-  media: { streamSid: string | null; connectedAt: number | null; stoppedAt: number | null };
+  media: { streamSid: string | null; connectedAt: number | null; stoppedAt: number | null; reconnects?: number };
   /** R2 key of the stereo WAV, once written. */
   recordingKey?: string;
 }
@@ -72,19 +83,62 @@ interface Stored {
 const LEASE_SLACK_MS = 5 * 60_000;
 /** How long we wait for the carrier to confirm a hang-up we asked for before recording it ourselves. */
 const HANGUP_GRACE_MS = 60_000;
+/**
+ * Streams Twilio may reconnect through its `<Redirect>` per call. A deploy drops a stream once;
+ * a stream that keeps dropping is a fault, and looping on it would bill the caller for silence.
+ */
+const MAX_STREAM_RECONNECTS = 5;
+/**
+ * How long before max_duration the agent starts its goodbye: enough to say a sentence or two
+ * before the carrier's own time limit (set to max_duration at dial) cuts the line.
+ */
+const WRAP_UP_MS = 10_000;
+/** Recorded audio is written once this much is pending (about a second of the call). */
+const AUDIO_FLUSH_BYTES = 8_000;
+/** 20 s of μ-law per row of the audio table. */
+const MAX_AUDIO_ROW_BYTES = 160_000;
 /** Extra time past join_timeout before we stop waiting for the carrier's own no-answer report. */
 const RING_SLACK_MS = 5_000;
 
+function concatBytes(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-/** Frames Twilio and Telnyx send on a media stream; only what this object records is checked closely. */
+/**
+ * Frames Twilio and Telnyx send on a media stream; only what this object records is checked
+ * closely. Twilio: `streamSid`, `sequenceNumber`, `start.mediaFormat`. Telnyx (realtime.md §2):
+ * `stream_id`, `sequence_number`, `start.{call_control_id, media_format}`, tracks `inbound` /
+ * `outbound`, and an `error` frame `{error:{code, title, detail}}`. Fields read only for a log
+ * are left loose, so an unexpected type there never drops a frame.
+ */
 const MediaFrame = z.object({
   event: z.enum(["connected", "start", "media", "mark", "dtmf", "stop", "error"]),
   streamSid: z.string().optional(),
   stream_id: z.string().optional(),
-  start: z.object({ streamSid: z.string().optional(), callSid: z.string().optional() }).passthrough().optional(),
-  media: z.object({ track: z.string().optional(), chunk: z.string().max(20).optional(), payload: z.string().max(100_000) }).optional(),
+  start: z
+    .object({
+      streamSid: z.string().optional(),
+      callSid: z.string().optional(),
+      call_control_id: z.unknown().optional(),
+      media_format: z.unknown().optional(),
+      mediaFormat: z.unknown().optional(),
+    })
+    .passthrough()
+    .optional(),
+  media: z
+    .object({ track: z.string().optional(), chunk: z.union([z.string().max(20), z.number()]).optional(), payload: z.string().max(100_000) })
+    .optional(),
   mark: z.object({ name: z.string().max(200) }).optional(),
+  error: z.unknown().optional(),
+  payload: z.unknown().optional(),
 });
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -94,9 +148,16 @@ interface LiveCall {
   spec: CallSpec;
   answeredAt: number | null;
   ended: boolean;
+  /** The carrier's id of the call (Telnyx: the call_control_id its stream's `start` must name). */
+  providerCallId: string | null;
 }
 
-const liveCall = (stored: Stored): LiveCall => ({ spec: stored.spec, answeredAt: stored.state.answeredAt, ended: isTerminal(stored.state.status) });
+const liveCall = (stored: Stored): LiveCall => ({
+  spec: stored.spec,
+  answeredAt: stored.state.answeredAt,
+  ended: isTerminal(stored.state.status),
+  providerCallId: stored.state.providerCallId,
+});
 
 /**
  * One per call (`idFromName(callId)`): owns the call's state machine, its timers (dial, ring
@@ -111,8 +172,16 @@ export class CallDO extends DurableObject<Env> {
   #voice: VoiceSession | null = null;
   /** The media socket the live voice loop talks on. */
   #voiceSocket: WebSocket | null = null;
-  /** Bytes of each recorded leg, so the agent leg can be padded to where the caller's stands. */
+  /** Bytes of each recorded leg (stored and pending), so the agent leg can be padded to where the caller's stands. */
   #legBytes: { caller: number; agent: number } | null = null;
+  /**
+   * Recorded audio not yet written, in order: the 50 frames a second are written about once a
+   * second as one row per leg run, not one SQL write each (the media path's hot loop).
+   */
+  #pendingAudio: { leg: "caller" | "agent"; bytes: Uint8Array }[] = [];
+  #pendingAudioBytes = 0;
+  /** Media frames received since the count was last stored (diagnostics; stored when a stream stops). */
+  #framesIn = 0;
   /**
    * What the media path needs, in memory: frames are then handled without awaiting storage, which
    * would let a later frame overtake an earlier one (the loop must hear the caller in order).
@@ -122,6 +191,14 @@ export class CallDO extends DurableObject<Env> {
   #reorderers = new WeakMap<WebSocket, FrameReorderer>();
   /** Caller audio that came before the stream's `start` (reordered ahead of it), for the loop. */
   #beforeStart: Uint8Array[] = [];
+  /** Browser calls: per socket, the 16 kHz → 8 kHz resampler of the user's audio (its state spans messages). */
+  #webDownsamplers = new WeakMap<WebSocket, Resampler>();
+  /** Browser audio that came while the call was being loaded after hibernation, in order. */
+  #webBacklog: Uint8Array[] = [];
+  /** Browser calls: a connection took the token (also kept as media.connectedAt). */
+  #webClaimed = false;
+  /** Media sockets whose `start` was refused (see #refuseStream): nothing more they send is heard. */
+  #refused = new WeakSet<WebSocket>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -185,12 +262,17 @@ export class CallDO extends DurableObject<Env> {
     stored.state = transition.state;
     const now = currentClock().now();
     if (transition.state.status === "in_progress" && before.status !== "in_progress") {
-      stored.timers = stored.timers.filter((t) => t.kind !== "ring_timeout");
-      stored.timers.push({ kind: "max_duration", at: (transition.state.answeredAt ?? now) + stored.spec.maxDurationSeconds * 1000 });
+      stored.timers = stored.timers.filter((t) => t.kind !== "ring_timeout" && t.kind !== "connect_timeout");
+      const endAt = (transition.state.answeredAt ?? now) + stored.spec.maxDurationSeconds * 1000;
+      stored.timers.push({ kind: "max_duration", at: endAt });
+      // Short calls have no room for a goodbye; they just end.
+      if (stored.spec.maxDurationSeconds * 1000 >= 2 * WRAP_UP_MS) stored.timers.push({ kind: "wrap_up", at: endAt - WRAP_UP_MS });
     }
     if (isTerminal(transition.state.status)) stored.timers = [];
     await this.#save(stored);
     this.#live = liveCall(stored);
+    // A browser is told why its call ended before its socket closes.
+    if (isTerminal(transition.state.status) && stored.spec.direction === "webrtc") this.#closeWebSockets(transition.state.endReason);
     // Nothing more is said on an ended call (and no more agent audio joins the recording).
     if (isTerminal(transition.state.status)) this.#stopVoice({ closeStream: true });
 
@@ -246,22 +328,14 @@ export class CallDO extends DurableObject<Env> {
    */
   async #writeRecording(stored: Stored): Promise<void> {
     if (!stored.spec.recordingEnabled || stored.recordingKey) return;
+    this.#persistMedia();
     const legs = { caller: [] as Uint8Array[], agent: [] as Uint8Array[] };
     for (const row of this.ctx.storage.sql.exec<{ leg: string; bytes: ArrayBuffer }>("SELECT leg, bytes FROM audio ORDER BY seq")) {
       (row.leg === "agent" ? legs.agent : legs.caller).push(new Uint8Array(row.bytes));
     }
     if (legs.caller.length === 0 && legs.agent.length === 0) return;
-    const join = (parts: Uint8Array[]) => {
-      const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-      let offset = 0;
-      for (const part of parts) {
-        out.set(part, offset);
-        offset += part.length;
-      }
-      return out;
-    };
     const key = `recordings/${stored.spec.orgId}/${stored.spec.id}.wav`;
-    await this.env.FILES.put(key, stereoWavFromMulaw(join(legs.caller), join(legs.agent)), { httpMetadata: { contentType: "audio/wav" } });
+    await this.env.FILES.put(key, stereoWavFromMulaw(concatBytes(legs.caller), concatBytes(legs.agent)), { httpMetadata: { contentType: "audio/wav" } });
     stored.recordingKey = key;
     await this.ctx.storage.put("call", stored);
     await this.#tenant(stored).update(calls, stored.spec.id, { recordingKey: key });
@@ -314,11 +388,42 @@ export class CallDO extends DurableObject<Env> {
     return this.#view(stored);
   }
 
+  /**
+   * Creates a browser call (`webrtc`): it takes one of the org's slots now or not at all (a
+   * browser does not wait in line; refused, nothing is kept). Granted, the call is `started` and
+   * waits `queued` for its browser until the connect token expires (`connect_timeout`).
+   * Calling it again for the same call changes nothing.
+   */
+  async startWeb(spec: CallSpec): Promise<{ ok: true } | { ok: false; reason: "concurrency_limit" }> {
+    if (await this.#load()) return { ok: true };
+    const now = currentClock().now();
+    const deadline = spec.connectDeadline ?? now + spec.joinTimeoutSeconds * 1000;
+    const limiter = this.env.ORG_LIMITER.get(this.env.ORG_LIMITER.idFromName(spec.orgId));
+    const leaseMs = Math.max(0, deadline - now) + spec.maxDurationSeconds * 1000 + LEASE_SLACK_MS;
+    // Nothing is stored before the answer: a grant arriving meanwhile (slotGranted) finds no call and is ignored.
+    const answer = await limiter.acquireCallSlot(spec.id, spec.concurrencyLimit, leaseMs, now);
+    if (answer !== "granted") {
+      await limiter.releaseCallSlot(spec.id, spec.concurrencyLimit, currentClock().now());
+      return { ok: false, reason: "concurrency_limit" };
+    }
+    const stored: Stored = {
+      spec,
+      state: initialCallState(),
+      timers: [{ kind: "connect_timeout", at: deadline }],
+      slot: "granted",
+      media: { streamSid: null, connectedAt: null, stoppedAt: null },
+    };
+    await this.#commit(stored, markWebCallStarted(stored.state));
+    return { ok: true };
+  }
+
   /** OrgLimiter: a slot freed up for this waiting call. */
   async slotGranted(): Promise<void> {
     const stored = await this.#load();
     // "none": the grant overtook the answer to our own acquireCallSlot (see start).
     if (!stored || (stored.slot !== "waiting" && stored.slot !== "none") || isTerminal(stored.state.status)) return;
+    // A browser call never waits for a slot (see startWeb), so it has nothing to dial.
+    if (stored.spec.direction === "webrtc") return;
     stored.slot = "granted";
     stored.timers.push({ kind: "dial", at: currentClock().now() });
     await this.#save(stored);
@@ -373,6 +478,8 @@ export class CallDO extends DurableObject<Env> {
   }
 
   async #hangupAtCarrier(stored: Stored): Promise<void> {
+    // A browser call has no carrier: ending it closes its socket (#commit), nothing else.
+    if (stored.spec.direction === "webrtc") return;
     const providerCallId = stored.state.providerCallId;
     if (!providerCallId) return;
     if (stored.spec.provider === "simulator") {
@@ -394,6 +501,7 @@ export class CallDO extends DurableObject<Env> {
 
   async #carrier(stored: Stored) {
     const provider = stored.spec.provider === "custom_sip" ? "twilio" : stored.spec.provider;
+    if (provider === "web") throw new Error(`call ${stored.spec.id} is a browser call and has no carrier`);
     let credentials = null;
     if (stored.spec.phoneNumberId) {
       const number = await this.#tenant(stored).find(phoneNumbers, stored.spec.phoneNumberId);
@@ -453,6 +561,10 @@ export class CallDO extends DurableObject<Env> {
             if (transition.state !== stored.state) await this.#commit(stored, transition);
           }
           break;
+        case "connect_timeout":
+          // A browser call whose token expired unused: nobody came to the call.
+          if (stored.state.status === "queued") await this.#commit(stored, endCall(stored.state, "no_answer", now));
+          break;
         case "ring_timeout":
           if (stored.state.status === "queued" || stored.state.status === "ringing") {
             await this.#hangupAtCarrier(stored);
@@ -465,6 +577,10 @@ export class CallDO extends DurableObject<Env> {
             await this.#hangupAtCarrier(stored);
             await this.#commit(stored, endCall(stored.state, "max_duration", now));
           }
+          break;
+        case "wrap_up":
+          // No live conversation to wrap up: the max_duration timer ends the call as it is.
+          this.#voice?.wrapUp();
           break;
         case "hangup_grace":
           await this.#commit(stored, endCall(stored.state, stored.state.pendingEndReason ?? "hangup_by_api", now));
@@ -490,8 +606,8 @@ export class CallDO extends DurableObject<Env> {
     await this.#save(stored);
   }
 
-  /** Our side ends a live call (inactivity, a provider failure): hang up at the carrier and record why. */
-  async #endByAgent(stored: Stored, reason: "inactivity" | "provider_error", message: string): Promise<void> {
+  /** Our side ends a live call (inactivity, a provider failure, the goodbye at max_duration): hang up at the carrier and record why. */
+  async #endByAgent(stored: Stored, reason: "inactivity" | "provider_error" | "max_duration", message: string): Promise<void> {
     if (isTerminal(stored.state.status)) return;
     const line = JSON.stringify({ level: reason === "provider_error" ? "error" : "info", message: `ending the call: ${reason}`, detail: message, call_id: stored.spec.id });
     if (reason === "provider_error") console.error(line);
@@ -510,6 +626,7 @@ export class CallDO extends DurableObject<Env> {
   async fetch(request: Request): Promise<Response> {
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") return new Response("Expected a WebSocket", { status: 426 });
     const stored = await this.#load();
+    if (stored?.spec.direction === "webrtc") return this.#connectWeb(stored, request);
     if (!stored || isTerminal(stored.state.status)) return new Response("No such live call", { status: 404 });
     const pair = new WebSocketPair();
     this.ctx.acceptWebSocket(pair[1], ["media"]);
@@ -520,7 +637,116 @@ export class CallDO extends DurableObject<Env> {
     return new Response(null, { status: 101, webSocket: pair[0] });
   }
 
+  /**
+   * A browser connecting to its web call (the worker's /web-calls route checked the token; it is
+   * checked again here against this call). The first connection only: it answers the call
+   * (`in_progress`, no ringing), says `ready` and starts the voice loop on the socket. Refusals
+   * are 401 (token), 403 (token already used, or the call is over) with the reason as text.
+   */
+  async #connectWeb(stored: Stored, request: Request): Promise<Response> {
+    const now = currentClock().now();
+    const token = new URL(request.url).searchParams.get("token") ?? undefined;
+    const check = await verifyWebCallToken(this.env, token, stored.spec.id, stored.spec.orgId, now);
+    if (!check.ok) return new Response(check.reason, { status: 401 });
+    // Re-read: the check awaited, and a first connection may have come in meanwhile.
+    const current = (await this.#load()) ?? stored;
+    if (current.media.connectedAt !== null || this.#webClaimed) return new Response("already_used", { status: 403 });
+    if (isTerminal(current.state.status)) return new Response("ended", { status: 403 });
+    // Single use: claimed in memory in the same synchronous step as the check (two handshakes
+    // cannot both pass it), and in storage for after an eviction.
+    this.#webClaimed = true;
+    current.media.connectedAt = now;
+    await this.ctx.storage.put("call", current);
+
+    const pair = new WebSocketPair();
+    this.ctx.acceptWebSocket(pair[1], ["web"]);
+    this.#beforeStart = [];
+    await this.#commit(current, webCallConnected(current.state, now));
+    const live = this.#live ?? liveCall(current);
+    if (live.ended) {
+      // Ended while the answer was being written (an API hang-up): #commit has said so and closed.
+      return new Response(null, { status: 101, webSocket: pair[0] });
+    }
+    pair[1].send(JSON.stringify({ type: "ready", call_id: current.spec.id, sample_rate: WEB_SAMPLE_RATE }));
+    this.#startVoice(pair[1], live, null);
+    return new Response(null, { status: 101, webSocket: pair[0] });
+  }
+
+  /** Browser → server (src/voice/web-protocol.ts): PCM16 16 kHz audio, echoed marks, hangup. */
+  async #webMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    if (typeof message !== "string") {
+      const problem = webAudioProblem(message.byteLength);
+      if (problem) return this.#sendWeb(ws, { type: "error", ...problem });
+      if (message.byteLength === 0) return;
+      this.#framesIn++;
+      // 16 kHz PCM16 → 8 kHz μ-law, the one format the recording and the voice loop take.
+      let downsampler = this.#webDownsamplers.get(ws);
+      if (!downsampler) this.#webDownsamplers.set(ws, (downsampler = new Resampler(WEB_SAMPLE_RATE, 8000)));
+      const mulaw = encodeMulaw(downsampler.push(pcm16FromBytesLE(new Uint8Array(message))));
+      if (this.#live) return this.#hear(this.#live, mulaw);
+      // Woken from hibernation: frames wait in order behind the one load of the call.
+      this.#webBacklog.push(mulaw);
+      if (this.#webBacklog.length > 1) return;
+      const live = await this.#liveCall();
+      for (const bytes of this.#webBacklog.splice(0)) if (live) this.#hear(live, bytes);
+      return;
+    }
+    const parsed = parseWebClientMessage(message);
+    if (!parsed.ok) return this.#sendWeb(ws, { type: "error", ...parsed.error });
+    if (parsed.message.type === "mark") {
+      await this.#voice?.onMark(parsed.message.name);
+      return;
+    }
+    await this.#endWebCall("hangup_by_contact");
+  }
+
+  /** The browser hung up (a `hangup` message, or its socket closed or failed). */
+  async #endWebCall(reason: "hangup_by_contact"): Promise<void> {
+    const stored = await this.#load();
+    if (!stored || isTerminal(stored.state.status)) return;
+    await this.#commit(stored, endCall(stored.state, reason, currentClock().now()));
+  }
+
+  #sendWeb(ws: WebSocket, message: Record<string, unknown>): void {
+    try {
+      ws.send(JSON.stringify(message));
+    } catch {
+      // The browser is gone; its close handler ends the call.
+    }
+  }
+
+  /** The call ended: every browser socket hears why, then closes. */
+  #closeWebSockets(endReason: EndReason | null): void {
+    for (const ws of this.ctx.getWebSockets("web")) {
+      this.#sendWeb(ws, { type: "ended", end_reason: endReason });
+      try {
+        ws.close(1000, "call ended");
+      } catch {
+        // Already closed.
+      }
+    }
+  }
+
+  /**
+   * Twilio is about to connect a new stream after the last one closed with the call still up.
+   * Allowed a few times per call; past that the call ends with provider_error.
+   */
+  async streamReconnecting(): Promise<boolean> {
+    const stored = await this.#load();
+    if (!stored || isTerminal(stored.state.status)) return false;
+    const reconnects = (stored.media.reconnects ?? 0) + 1;
+    stored.media.reconnects = reconnects;
+    await this.ctx.storage.put("call", stored);
+    if (reconnects <= MAX_STREAM_RECONNECTS) {
+      console.log(JSON.stringify({ level: "warn", message: "media stream reconnecting", call_id: stored.spec.id, reconnects }));
+      return true;
+    }
+    await this.#endByAgent(stored, "provider_error", `the media stream dropped ${reconnects} times`);
+    return false;
+  }
+
   async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    if (this.ctx.getTags(ws).includes("web")) return this.#webMessage(ws, message);
     if (typeof message !== "string") return;
     let json: unknown;
     try {
@@ -529,12 +755,12 @@ export class CallDO extends DurableObject<Env> {
       return;
     }
     const frame = MediaFrame.safeParse(json);
-    if (!frame.success) return;
+    if (!frame.success || this.#refused.has(ws)) return;
     const live = this.#live ?? (await this.#liveCall());
     if (!live) return;
     const { event } = frame.data;
     if (event === "media") {
-      this.ctx.storage.sql.exec("INSERT INTO media_frames (id, frames_in) VALUES (1, 1) ON CONFLICT(id) DO UPDATE SET frames_in = frames_in + 1");
+      this.#framesIn++;
       const media = frame.data.media;
       if (!media || !(media.track ?? "inbound").startsWith("inbound") || !BASE64.test(media.payload)) return;
       const chunk = media.chunk === undefined ? undefined : Number(media.chunk);
@@ -545,16 +771,31 @@ export class CallDO extends DurableObject<Env> {
       if (frame.data.mark) await this.#voice?.onMark(frame.data.mark.name);
       return;
     }
-    if (event !== "start" && event !== "stop") return;
     const streamSid = frame.data.start?.streamSid ?? frame.data.streamSid ?? frame.data.stream_id ?? null;
+    if (event === "error") {
+      // Telnyx reports what it could not take from us (malformed frame, invalid media, rate limit); the stream goes on.
+      const detail = JSON.stringify(frame.data.error ?? frame.data.payload ?? null)?.slice(0, 500);
+      console.error(JSON.stringify({ level: "error", message: "the carrier reported a media stream error", call_id: live.spec.id, provider: live.spec.provider, stream_id: streamSid, error: detail }));
+      return;
+    }
+    if (event !== "start" && event !== "stop") return;
     if (event === "start") {
+      const start = frame.data.start;
+      const problem = streamStartProblem(
+        live.spec.provider === "telnyx" ? "telnyx" : "twilio",
+        { format: start?.media_format ?? start?.mediaFormat, callControlId: start?.call_control_id },
+        live.providerCallId,
+      );
+      if (problem) return this.#refuseStream(ws, live, streamSid, problem);
       // Before any await, so the media frames right behind `start` reach the new loop.
       this.#startVoice(ws, live, streamSid);
     } else {
       // Frames sent before the stop but run after it (see #reorderer) land first.
       await new Promise((resolve) => setTimeout(resolve, 0));
       for (const bytes of this.#reorderer(ws).flush()) this.#hear(live, bytes);
-      this.#stopVoice();
+      // Only the stream the loop talks on stops it (a stale socket's late `stop` does not).
+      if (this.#voiceSocket === ws) this.#stopVoice();
+      this.#persistMedia();
     }
     const stored = await this.#load();
     if (!stored) return;
@@ -567,6 +808,27 @@ export class CallDO extends DurableObject<Env> {
     if (stored.spec.direction === "inbound" && stored.spec.provider === "twilio") {
       await this.carrierEvent({ kind: "completed", at: currentClock().now(), hangupBy: "contact" });
     }
+  }
+
+  /**
+   * A stream whose `start` the loop cannot serve: logged and closed before a word is said, and
+   * whatever else comes on it ignored. A stream in a format the loop cannot hear or speak is the
+   * carrier's stream of this very call and will never carry a conversation, so the call ends too
+   * (provider_error) rather than leave the caller in silence; a stream naming another call is
+   * not this call's to end, and only that socket is closed.
+   */
+  async #refuseStream(ws: WebSocket, live: LiveCall, streamSid: string | null, problem: StreamStartProblem): Promise<void> {
+    this.#refused.add(ws);
+    const { id, provider } = live.spec;
+    console.error(JSON.stringify({ level: "error", message: `media stream refused: ${problem.message}`, call_id: id, provider, stream_id: streamSid }));
+    try {
+      ws.close(problem.reason === "format" ? 1003 : 1008, problem.reason === "format" ? "unsupported media format" : "not this call's stream");
+    } catch {
+      // Already closed.
+    }
+    if (problem.reason !== "format") return;
+    const stored = await this.#load();
+    if (stored) await this.#endByAgent(stored, "provider_error", `the ${provider} media stream cannot be used: ${problem.message}`);
   }
 
   #reorderer(ws: WebSocket): FrameReorderer {
@@ -592,12 +854,21 @@ export class CallDO extends DurableObject<Env> {
 
   async webSocketClose(ws: WebSocket, code: number): Promise<void> {
     if (this.#voice && this.#voiceSocket === ws) this.#stopVoice();
+    this.#persistMedia();
     // 1005/1006 are reserved and may not be sent back.
     try {
       ws.close(code === 1005 || code === 1006 ? 1000 : code, "closing");
     } catch {
       // Already closed.
     }
+    // A browser closing its socket has hung up.
+    if (this.ctx.getTags(ws).includes("web")) await this.#endWebCall("hangup_by_contact");
+  }
+
+  async webSocketError(ws: WebSocket): Promise<void> {
+    if (!this.ctx.getTags(ws).includes("web")) return;
+    if (this.#voice && this.#voiceSocket === ws) this.#stopVoice();
+    await this.#endWebCall("hangup_by_contact");
   }
 
   /**
@@ -612,9 +883,7 @@ export class CallDO extends DurableObject<Env> {
     const now = currentClock().now();
     const session = new VoiceSession({
       callId: spec.id,
-      carrier: spec.provider === "telnyx" ? "telnyx" : "twilio",
-      streamSid,
-      socket: ws,
+      link: spec.direction === "webrtc" ? webLink(ws) : spec.provider === "telnyx" ? telnyxLink(ws) : twilioLink(ws, streamSid),
       env: this.env,
       store: this.#voiceStore,
       host: {
@@ -685,14 +954,46 @@ export class CallDO extends DurableObject<Env> {
       this.#legBytes = { caller: sums.find((r) => r.leg === "caller")?.n ?? 0, agent: sums.find((r) => r.leg === "agent")?.n ?? 0 };
     }
     const legs = this.#legBytes;
-    // In pieces of at most 20 s: a row must stay well under SQLite's 2 MB.
-    while (leg === "agent" && legs.agent < legs.caller) {
-      const gap = Math.min(legs.caller - legs.agent, 160_000);
-      sql.exec("INSERT INTO audio (leg, bytes) VALUES ('agent', ?)", new Uint8Array(gap).fill(MULAW_SILENCE));
-      legs.agent += gap;
+    if (leg === "agent" && legs.agent < legs.caller) this.#queueAudio("agent", new Uint8Array(legs.caller - legs.agent).fill(MULAW_SILENCE));
+    this.#queueAudio(leg, bytes);
+  }
+
+  #queueAudio(leg: "caller" | "agent", bytes: Uint8Array): void {
+    this.#pendingAudio.push({ leg, bytes });
+    this.#pendingAudioBytes += bytes.length;
+    this.#legBytes![leg] += bytes.length;
+    if (this.#pendingAudioBytes >= AUDIO_FLUSH_BYTES) this.#flushAudio();
+  }
+
+  /** Writes the pending audio: each run of one leg as one row of at most 20 s (rows stay well under SQLite's 2 MB). */
+  #flushAudio(): void {
+    const pending = this.#pendingAudio;
+    if (pending.length === 0) return;
+    this.#pendingAudio = [];
+    this.#pendingAudioBytes = 0;
+    const rows: { leg: "caller" | "agent"; parts: Uint8Array[]; bytes: number }[] = [];
+    for (const { leg, bytes } of pending) {
+      for (let start = 0; start < bytes.length; start += MAX_AUDIO_ROW_BYTES) {
+        const piece = bytes.subarray(start, start + MAX_AUDIO_ROW_BYTES);
+        const last = rows.at(-1);
+        if (last && last.leg === leg && last.bytes + piece.length <= MAX_AUDIO_ROW_BYTES) {
+          last.parts.push(piece);
+          last.bytes += piece.length;
+        } else rows.push({ leg, parts: [piece], bytes: piece.length });
+      }
     }
-    sql.exec("INSERT INTO audio (leg, bytes) VALUES (?, ?)", leg, bytes);
-    legs[leg] += bytes.length;
+    const sql = this.ctx.storage.sql;
+    this.ctx.storage.transactionSync(() => {
+      for (const row of rows) sql.exec("INSERT INTO audio (leg, bytes) VALUES (?, ?)", row.leg, concatBytes(row.parts));
+    });
+  }
+
+  /** Stores what the media path keeps in memory: pending recorded audio and the frame count. */
+  #persistMedia(): void {
+    this.#flushAudio();
+    if (this.#framesIn === 0) return;
+    this.ctx.storage.sql.exec("INSERT INTO media_frames (id, frames_in) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET frames_in = frames_in + excluded.frames_in", this.#framesIn);
+    this.#framesIn = 0;
   }
 
   /**
@@ -712,6 +1013,6 @@ export class CallDO extends DurableObject<Env> {
     const media = (await this.#load())?.media;
     if (!media) return null;
     const counted = this.ctx.storage.sql.exec<{ frames_in: number }>("SELECT frames_in FROM media_frames WHERE id = 1").toArray()[0];
-    return { ...media, framesIn: counted?.frames_in ?? 0, voice: this.#voice?.state ?? null };
+    return { ...media, framesIn: (counted?.frames_in ?? 0) + this.#framesIn, voice: this.#voice?.state ?? null };
   }
 }

@@ -251,6 +251,21 @@ export class CampaignDO extends DurableObject<Env> {
     };
   }
 
+  /** The campaign, when it exists and its status allows `action`; otherwise the answer to give. */
+  #guard(action: CampaignAction): { record: CampaignRecord; refusal?: never } | { record?: never; refusal: CampaignResult<never> } {
+    const record = this.#record();
+    if (!record) return { refusal: { ok: false, code: "not_found", message: "Batch call not found" } };
+    if (!canCampaign(record.status, action)) return { refusal: this.#refused(action, record) };
+    return { record };
+  }
+
+  /** Mirrors the change (with its events) to D1, re-arms the alarm, and answers with the row. */
+  async #saved(events: PendingWebhook[] = []): Promise<CampaignResult> {
+    const row = await this.#mirror(events);
+    await this.#arm();
+    return { ok: true, value: row };
+  }
+
   #refused(action: CampaignAction, record: CampaignRecord): CampaignResult<never> {
     return {
       ok: false,
@@ -323,9 +338,8 @@ export class CampaignDO extends DurableObject<Env> {
    * slots already given out counting against each day's cap.
    */
   async #addContacts(contacts: NewCampaignContact[]): Promise<CampaignResult<{ added: number; duplicates: number; row: BatchCallRow }>> {
-    const record = this.#record();
-    if (!record) return { ok: false, code: "not_found", message: "Batch call not found" };
-    if (!canCampaign(record.status, "add_contacts")) return this.#refused("add_contacts", record);
+    const { record, refusal } = this.#guard("add_contacts");
+    if (refusal) return refusal;
     const now = currentClock().now();
     const { added, duplicates } = this.#store.add(contacts, "pending", now);
     if (record.status !== "draft" && added > 0) {
@@ -345,9 +359,9 @@ export class CampaignDO extends DurableObject<Env> {
    * contact its slot.
    */
   async #schedule(input: { scheduledAt?: string | null; timezone?: string }): Promise<CampaignResult> {
-    let record = this.#record();
-    if (!record) return { ok: false, code: "not_found", message: "Batch call not found" };
-    if (!canCampaign(record.status, "schedule")) return this.#refused("schedule", record);
+    const guard = this.#guard("schedule");
+    if (guard.refusal) return guard.refusal;
+    let record = guard.record;
     const now = currentClock().now();
     record = this.#change((r) => {
       if (input.timezone !== undefined) r.timezone = input.timezone;
@@ -390,10 +404,7 @@ export class CampaignDO extends DurableObject<Env> {
       s.callSpanMs = (agent.joinTimeout + agent.maxDuration) * 1000 + CALL_CHECK_SLACK_MS;
     });
     this.#slotWaiting(record, startAt, this.#store.dialsPerDay(), ["pending", "scheduled"], now);
-    const events = this.#transition("scheduled", now);
-    const row = await this.#mirror(events);
-    await this.#arm();
-    return { ok: true, value: row };
+    return this.#saved(this.#transition("scheduled", now));
   }
 
   #startAt(record: CampaignRecord, nowMs: number): number {
@@ -448,9 +459,8 @@ export class CampaignDO extends DurableObject<Env> {
 
   /** PATCH: allowed in draft, scheduled and paused; schedule changes reslot every contact still waiting. */
   async #update(patch: CampaignPatch): Promise<CampaignResult> {
-    const before = this.#record();
-    if (!before) return { ok: false, code: "not_found", message: "Batch call not found" };
-    if (!canCampaign(before.status, "edit")) return this.#refused("edit", before);
+    const { record: before, refusal } = this.#guard("edit");
+    if (refusal) return refusal;
     const now = currentClock().now();
     const record = this.#change((r) => {
       Object.assign(r, patch);
@@ -472,53 +482,39 @@ export class CampaignDO extends DurableObject<Env> {
         this.#slotWaiting(current, startAt, this.#store.dialsPerDay(), ["pending", "scheduled"], now);
       }
     }
-    const row = await this.#mirror();
-    await this.#arm();
-    return { ok: true, value: row };
+    return this.#saved();
   }
 
   async #pause(): Promise<CampaignResult> {
-    const record = this.#record();
-    if (!record) return { ok: false, code: "not_found", message: "Batch call not found" };
-    if (!canCampaign(record.status, "pause")) return this.#refused("pause", record);
-    const events = this.#transition("paused", currentClock().now());
-    const row = await this.#mirror(events);
-    await this.#arm();
-    return { ok: true, value: row };
+    const { record, refusal } = this.#guard("pause");
+    if (refusal) return refusal;
+    return this.#saved(this.#transition("paused", currentClock().now()));
   }
 
   /** paused → scheduled while the start is ahead, else active; contacts keep their slots. */
   async #resume(): Promise<CampaignResult> {
-    const record = this.#record();
-    if (!record) return { ok: false, code: "not_found", message: "Batch call not found" };
-    if (!canCampaign(record.status, "resume")) return this.#refused("resume", record);
+    const { record, refusal } = this.#guard("resume");
+    if (refusal) return refusal;
     const now = currentClock().now();
     const events = this.#transition(statusOnResume(this.#dispatchState().startAtMs ?? now, now), now);
     this.#change((r) => (r.pausedAt = null));
-    const row = await this.#mirror(events);
-    await this.#arm();
-    return { ok: true, value: row };
+    return this.#saved(events);
   }
 
   /** Terminal: contacts still waiting become `skipped` (`cancelled`); calls already placed finish normally. */
   async #cancel(): Promise<CampaignResult> {
-    const record = this.#record();
-    if (!record) return { ok: false, code: "not_found", message: "Batch call not found" };
-    if (!canCampaign(record.status, "cancel")) return this.#refused("cancel", record);
+    const { record, refusal } = this.#guard("cancel");
+    if (refusal) return refusal;
     const now = currentClock().now();
     const skipped = this.#store.skipWaiting("cancelled", now);
     this.#store.audit({ at: now, decision: "skipped", reason: `cancelled: campaign cancelled, ${skipped} waiting contacts skipped` });
-    const events = this.#transition("cancelled", now);
-    const row = await this.#mirror(events);
-    await this.#arm();
-    return { ok: true, value: row };
+    return this.#saved(this.#transition("cancelled", now));
   }
 
   /** Deletes the campaign (draft, failed or cancelled only): the D1 row and this object's storage. */
   async #remove(): Promise<CampaignResult<{ id: string }>> {
-    const record = this.#record();
-    if (!record) return { ok: false, code: "not_found", message: "Batch call not found" };
-    if (!canCampaign(record.status, "delete")) return this.#refused("delete", record);
+    const { record, refusal } = this.#guard("delete");
+    if (refusal) return refusal;
     // An alarm or call report handled while we await must not write the row back after its delete.
     this.#removing = true;
     try {

@@ -13,6 +13,7 @@ import { toolsRouter } from "./api/tools";
 import { voicesRouter } from "./api/voices";
 import { webhooksRouter } from "./api/webhooks";
 import { recordingRoute } from "./calls/recording-route";
+import { webCallRoute } from "./calls/web-call-route";
 import { adminAuth, apiKeyAuth } from "./middleware/auth";
 import { limitBody } from "./middleware/body-limit";
 import { handleError, handleNotFound } from "./middleware/errors";
@@ -60,6 +61,8 @@ export function createApp() {
   app.get("/docs", Scalar({ url: `${PUBLIC_API_BASE}/openapi.json`, pageTitle: "Truedy API reference" }));
 
   app.route("/", recordingRoute);
+  // Browser call sockets: the connect token is the authorisation (browsers cannot send headers there).
+  app.route("/", webCallRoute);
   app.route("/", telephonyWebhooksRouter);
 
   app.use(`${ADMIN_API_BASE}/*`, limitBody, adminAuth);

@@ -6,6 +6,10 @@ import { AGENT_DEFAULTS } from "../domain/agents";
 import type { CarrierEvent } from "../domain/calls";
 import { ApiError, invalidField } from "../lib/errors";
 import { newId } from "../lib/ids";
+import { issueWebCallToken, WEB_CALL_TOKEN_TTL_MS } from "./web-call-tokens";
+
+/** What a browser call has where a phone call has numbers (`to`, `from`). */
+export const WEB_ENDPOINT = "web";
 
 /**
  * The call engine's entry points for everything outside the CallDO: the calls API, carrier
@@ -217,4 +221,80 @@ export async function createInboundCall(
   await startOrFail(env, tenant, spec, nowMs);
   await reportCarrierEvent(env, id, { kind: "answered", at: nowMs, providerCallId: input.providerCallId, answeredBy: "human" });
   return { callId: id };
+}
+
+export interface WebCallInput {
+  agentId: string;
+  variables: Record<string, string>;
+  metadata: Record<string, string>;
+}
+
+/**
+ * A browser test call (`direction: webrtc`): no phone numbers and no carrier. The call takes one
+ * of the org's concurrent-call slots at once, or is refused (409 `concurrency_limit_reached`,
+ * nothing kept): a browser is not left waiting in line. It starts `queued` with a connect token
+ * good for WEB_CALL_TOKEN_TTL_MS; the call's object ends it `failed` / `no_answer` if no browser
+ * connects by then.
+ */
+export async function createWebCall(env: Env, tenant: TenantDb, nowMs: number, input: WebCallInput) {
+  const agent = await tenant.find(agents, input.agentId);
+  if (!agent) throw invalidField("agent_id", `Agent ${input.agentId} not found`);
+  if (agent.status !== "active") throw invalidField("agent_id", `Agent ${input.agentId} is ${agent.status}; publish it with PATCH {"status":"active"} first`);
+
+  const id = newId(nowMs);
+  const at = new Date(nowMs).toISOString();
+  const expiresAt = nowMs + WEB_CALL_TOKEN_TTL_MS;
+  const spec: CallSpec = {
+    id,
+    orgId: tenant.orgId,
+    agentId: agent.id,
+    direction: "webrtc",
+    to: WEB_ENDPOINT,
+    from: WEB_ENDPOINT,
+    phoneNumberId: null,
+    provider: "web",
+    providerCallId: null,
+    joinTimeoutSeconds: WEB_CALL_TOKEN_TTL_MS / 1000,
+    connectDeadline: expiresAt,
+    maxDurationSeconds: agent.maxDuration ?? AGENT_DEFAULTS.maxDurationSeconds,
+    recordingEnabled: agent.recordingEnabled,
+    machineDetection: false,
+    concurrencyLimit: await orgCallLimit(tenant),
+    batchCallId: null,
+    metadata: input.metadata,
+  };
+  await tenant.insert(calls, {
+    id,
+    agentId: agent.id,
+    direction: "webrtc",
+    status: "queued",
+    endReason: null,
+    toNumber: WEB_ENDPOINT,
+    fromNumber: WEB_ENDPOINT,
+    phoneNumberId: null,
+    provider: "web",
+    providerCallId: null,
+    variables: input.variables,
+    settings: { recording_enabled: spec.recordingEnabled, max_duration: spec.maxDurationSeconds, join_timeout: spec.joinTimeoutSeconds },
+    metadata: input.metadata,
+    batchCallId: null,
+    queuedAt: at,
+    createdAt: at,
+    updatedAt: at,
+  });
+  let started: Awaited<ReturnType<ReturnType<typeof callObject>["startWeb"]>>;
+  try {
+    started = await callObject(env, id).startWeb(spec);
+  } catch (error) {
+    await tenant.update(calls, id, { status: "failed", endReason: "provider_error", endedAt: at, updatedAt: at });
+    throw error;
+  }
+  if (!started.ok) {
+    // Refused before anything happened: no call to list, no webhook.
+    await tenant.delete(calls, id);
+    throw new ApiError("concurrency_limit_reached", `Your organization already has ${spec.concurrencyLimit} live calls (its concurrent-call limit); try again when one ends`, {
+      details: { max_concurrent_calls: spec.concurrencyLimit },
+    });
+  }
+  return { id, token: await issueWebCallToken(env, id, tenant.orgId, expiresAt), expiresAt };
 }

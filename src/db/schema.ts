@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import type { AgentInterruption } from "../domain/agents";
 import type { CampaignStats, CampaignStatus, RetryPolicy, RotationStrategy } from "../domain/campaigns";
 import type { ToolDefinition } from "../domain/tools";
 import type { CallLatency } from "../voice/session-rules";
@@ -104,6 +105,10 @@ export const agents = sqliteTable(
     joinTimeout: integer("join_timeout").notNull(),
     inactivityTimeout: integer("inactivity_timeout").notNull(),
     inactivityMessage: text("inactivity_message"),
+    /** Barge-in settings; null: the defaults (DESIGN.md "Voice loop contracts"). */
+    interruption: text("interruption", { mode: "json" }).$type<AgentInterruption>(),
+    /** Said when max_duration is near, before the agent hangs up; null: the default line. */
+    maxDurationMessage: text("max_duration_message"),
     llm: text("llm", { mode: "json" }).$type<{ provider: "openai"; model: string; base_url?: string | null }>().notNull(),
     stt: text("stt", { mode: "json" })
       .$type<{ provider: "deepgram" | "openai"; model: string; endpointing_ms?: number; language?: string | null }>()
@@ -350,13 +355,15 @@ export const calls = sqliteTable(
     id: text("id").primaryKey(),
     orgId: text("org_id").notNull(),
     agentId: text("agent_id").notNull(),
-    direction: text("direction", { enum: ["outbound", "inbound"] }).notNull(),
+    /** `webrtc`: a browser test call (POST /calls/web); it has no phone numbers (`to`/`from` are "web"). */
+    direction: text("direction", { enum: ["outbound", "inbound", "webrtc"] }).notNull(),
     status: text("status", { enum: ["queued", "ringing", "in_progress", "completed", "failed", "cancelled"] }).notNull(),
     endReason: text("end_reason"),
     toNumber: text("to_number").notNull(),
     fromNumber: text("from_number").notNull(),
     phoneNumberId: text("phone_number_id"),
-    provider: text("provider", { enum: ["twilio", "telnyx", "custom_sip", "simulator"] }).notNull(),
+    /** `web` for browser calls: no carrier. */
+    provider: text("provider", { enum: ["twilio", "telnyx", "custom_sip", "simulator", "web"] }).notNull(),
     providerCallId: text("provider_call_id"),
     variables: text("variables", { mode: "json" }).$type<Record<string, string>>().notNull(),
     settings: text("settings", { mode: "json" }).$type<Record<string, unknown>>().notNull(),

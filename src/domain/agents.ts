@@ -11,12 +11,33 @@ export const AGENT_DEFAULTS = {
   firstSpeaker: "agent" as const,
   llm: { provider: "openai" as const, model: "gpt-4o-mini" },
   stt: { provider: "deepgram" as const, model: "nova-3", endpointing_ms: 300 },
+  /** DESIGN.md "Voice loop contracts": 2 non-filler words or 400 ms of voiced audio. */
+  interruption: { enabled: true, min_words: 2, min_speech_ms: 400 },
+  maxDurationMessage: "I'm sorry, we've reached the time limit for this call. Thank you for your time, goodbye.",
 };
 
 export const DURATION_LIMITS = {
   max_duration: { min: 10, max: 4 * 3600 },
   join_timeout: { min: 5, max: 120 },
 } as const;
+
+/** When the caller's speech stops the agent mid-sentence. */
+export interface AgentInterruption {
+  enabled: boolean;
+  /** Non-filler words (interim results count) that stop the agent. */
+  min_words: number;
+  /** Voiced audio that stops the agent when the words do not decide it. */
+  min_speech_ms: number;
+}
+
+/** The agent's barge-in settings: what is stored, with `changes` over it, defaults for the rest. */
+export function agentInterruption(
+  stored: AgentInterruption | null,
+  changes: Partial<AgentInterruption> = {},
+): AgentInterruption {
+  const defined = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined));
+  return { ...AGENT_DEFAULTS.interruption, ...stored, ...defined };
+}
 
 /** `1800`, `"1800s"` → 1800. The caller has already checked the shape. */
 export function parseSeconds(value: number | string): number {

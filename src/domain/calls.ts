@@ -193,6 +193,21 @@ export function markStarted(state: CallState, providerCallId: string): Transitio
   return { state: { ...state, providerCallId }, events: ["call.started"] };
 }
 
+/**
+ * A browser call (`direction: webrtc`) has no carrier: `call.started` marks it as set up (its
+ * slot taken, its connect token issued), and it stays `queued` until the browser connects.
+ */
+export function markWebCallStarted(state: CallState): Transition {
+  if (state.status !== "queued") return unchanged(state);
+  return { state, events: ["call.started"] };
+}
+
+/** The browser connected: the call is answered at once, with no `ringing` (nothing rings). */
+export function webCallConnected(state: CallState, at: number): Transition {
+  if (state.status !== "queued") return unchanged(state);
+  return { state: { ...state, status: "in_progress", answeredAt: at, answeredBy: "human" }, events: ["call.answered"] };
+}
+
 /** Credits for a call: a per-minute rate billed per started second. Unanswered calls cost nothing. */
 export function callCost(durationSeconds: number, creditsPerMinute: number): number {
   if (durationSeconds <= 0) return 0;

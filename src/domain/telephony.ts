@@ -236,6 +236,8 @@ export function twilioCallUrls(publicBaseUrl: string, callId: string) {
     status: `${base}/status/${id}`,
     amd: `${base}/amd/${id}`,
     recording: `${base}/recording/${id}`,
+    /** Where Twilio goes once the media stream drops (the `<Redirect>` after `<Connect>`). */
+    reconnect: `${base}/reconnect/${id}`,
     media: `${publicWebSocketBase(publicBaseUrl)}/telephony/twilio/media/${id}`,
   };
 }

@@ -13,6 +13,8 @@ export const ERROR_STATUS = {
   conflict: 409,
   idempotency_key_in_use: 409,
   resource_in_use: 409,
+  /** The org's concurrent-call limit is reached and the call cannot wait (a browser call). */
+  concurrency_limit_reached: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   validation_error: 422,

@@ -1,7 +1,7 @@
 import { Hono, type Context } from "hono";
 import { z } from "zod";
 import { twilioRequestUrl, verifyTwilioSignature } from "../carriers/twilio-signature";
-import { createInboundCall, reportCarrierEvent } from "../calls/engine";
+import { callObject, createInboundCall, reportCarrierEvent } from "../calls/engine";
 import { calls } from "../db/schema";
 import { TenantDb } from "../db/tenant";
 import { isTerminal } from "../domain/calls";
@@ -94,7 +94,20 @@ export const twilioWebhooks = new Hono<AppEnv>()
   .post("/telephony/twilio/twiml/:callId", async (c) => {
     const { call } = await verifiedCall(c, c.req.param("callId"));
     if (!call || isTerminal(call.status)) return twiml(c, hangupTwiml());
-    return twiml(c, connectStreamTwiml(twilioCallUrls(c.env.PUBLIC_BASE_URL, call.id).media, call.id));
+    return twiml(c, connectStreamTwiml(twilioCallUrls(c.env.PUBLIC_BASE_URL, call.id), call.id));
+  })
+
+  /**
+   * Twilio's next verb once a media stream closed without the call ending (a deploy, a dropped
+   * connection): connect a new stream, which resumes the conversation. A call that is over, or
+   * whose stream keeps dropping (the object says so and ends it), is hung up instead.
+   */
+  .post("/telephony/twilio/reconnect/:callId", async (c) => {
+    const { call } = await verifiedCall(c, c.req.param("callId"));
+    if (!call || isTerminal(call.status)) return twiml(c, hangupTwiml());
+    const allowed = await callObject(c.env, call.id).streamReconnecting();
+    if (!allowed) return twiml(c, hangupTwiml());
+    return twiml(c, connectStreamTwiml(twilioCallUrls(c.env.PUBLIC_BASE_URL, call.id), call.id));
   })
 
   .post("/telephony/twilio/status/:callId", async (c) => {
@@ -149,7 +162,7 @@ export const twilioWebhooks = new Hono<AppEnv>()
         { orgId: number.orgId, agentId: number.inboundAgentId, phoneNumberId: number.id, provider: "twilio", providerCallId: form.CallSid, from: form.From, to: form.To },
         currentClock().now(),
       );
-      return twiml(c, connectStreamTwiml(twilioCallUrls(c.env.PUBLIC_BASE_URL, callId).media, callId));
+      return twiml(c, connectStreamTwiml(twilioCallUrls(c.env.PUBLIC_BASE_URL, callId), callId));
     } catch (error) {
       // The caller is on the line: whatever went wrong, they hear a message rather than Twilio's error tone.
       console.error(JSON.stringify({ level: "error", message: "inbound call could not be created", provider: "twilio", call_sid: form.CallSid, error: String(error) }));

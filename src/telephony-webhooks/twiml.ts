@@ -12,14 +12,17 @@ const DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>';
 export const UNAVAILABLE_MESSAGE = "Sorry, this number is not taking calls right now. Please try again later. Goodbye.";
 
 /**
- * Connects the call to its bidirectional media stream. `<Connect>` blocks until our side closes
- * the socket, and with nothing after it the call then ends. The stream URL cannot carry a query
+ * Connects the call to its bidirectional media stream. The stream URL cannot carry a query
  * string, so the call id also travels as a `<Parameter>` (it arrives in `start.customParameters`).
+ * `<Connect>` blocks until the socket closes; Twilio then runs the next verb, a `<Redirect>` to
+ * our reconnect route: a stream dropped by a deploy or a network fault is connected again and the
+ * call's object resumes the conversation, while a call that is over gets `<Hangup/>` there.
  */
-export function connectStreamTwiml(streamUrl: string, callId: string): string {
+export function connectStreamTwiml(urls: { media: string; reconnect: string }, callId: string): string {
   return (
-    `${DECLARATION}<Response><Connect><Stream url="${escapeXml(streamUrl)}">` +
-    `<Parameter name="callId" value="${escapeXml(callId)}"/></Stream></Connect></Response>`
+    `${DECLARATION}<Response><Connect><Stream url="${escapeXml(urls.media)}">` +
+    `<Parameter name="callId" value="${escapeXml(callId)}"/></Stream></Connect>` +
+    `<Redirect method="POST">${escapeXml(urls.reconnect)}</Redirect></Response>`
   );
 }
 

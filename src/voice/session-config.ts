@@ -4,23 +4,27 @@
  * reads D1 mid-conversation).
  */
 import type { agents, calls, voices } from "../db/schema";
-import { AGENT_DEFAULTS } from "../domain/agents";
+import { AGENT_DEFAULTS, agentInterruption } from "../domain/agents";
 import { fillTemplate } from "../domain/templating";
+import { openaiSttModel } from "./providers/openai-stt";
 
 export type TtsProvider = "elevenlabs" | "deepgram" | "cartesia" | "openai";
 
 export interface BargeInOptions {
+  /** false: the agent is never cut off; what the caller says meanwhile is answered once it finishes. */
+  enabled: boolean;
   /** Non-filler words (interim results count) that stop the agent. */
   minWords: number;
   /** Voiced audio (energy VAD) that stops the agent when no words decide it. */
   minSpeechMs: number;
 }
 
-/**
- * DESIGN.md "Voice loop contracts": 2 non-filler words or 400 ms of voiced audio. Agents have no
- * fields for these yet, so every call uses the defaults.
- */
-export const DEFAULT_BARGE_IN: BargeInOptions = { minWords: 2, minSpeechMs: 400 };
+/** DESIGN.md "Voice loop contracts": 2 non-filler words or 400 ms of voiced audio. */
+export const DEFAULT_BARGE_IN: BargeInOptions = {
+  enabled: AGENT_DEFAULTS.interruption.enabled,
+  minWords: AGENT_DEFAULTS.interruption.min_words,
+  minSpeechMs: AGENT_DEFAULTS.interruption.min_speech_ms,
+};
 
 export const DEFAULT_INACTIVITY_MESSAGE = "Are you still there?";
 
@@ -36,6 +40,8 @@ export interface VoiceSessionConfig {
   inactivityTimeoutMs: number;
   inactivityMessage: string;
   bargeIn: BargeInOptions;
+  /** Said as max_duration nears, before the agent hangs up. */
+  maxDurationMessage: string;
 }
 
 type AgentRow = typeof agents.$inferSelect;
@@ -58,13 +64,20 @@ export function voiceSessionConfig(agent: AgentRow, voice: VoiceRow, call: CallR
     },
     stt: {
       provider: agent.stt.provider,
-      model: agent.stt.model || AGENT_DEFAULTS.stt.model,
+      // The agents' default model is Deepgram's: with the OpenAI-compatible STT it becomes an OpenAI model (openaiSttModel).
+      model: agent.stt.provider === "openai" ? openaiSttModel(agent.stt.model) : agent.stt.model || AGENT_DEFAULTS.stt.model,
       endpointingMs: agent.stt.endpointing_ms ?? AGENT_DEFAULTS.stt.endpointing_ms,
       language: agent.stt.language ?? agent.languageHint ?? null,
     },
     voice: { provider: voice.provider, voiceId: voice.providerVoiceId, language: agent.languageHint ?? voice.language ?? null },
     inactivityTimeoutMs: (agent.inactivityTimeout || AGENT_DEFAULTS.inactivityTimeoutSeconds) * 1000,
     inactivityMessage: agent.inactivityMessage?.trim() ? fillTemplate(agent.inactivityMessage, variables) : DEFAULT_INACTIVITY_MESSAGE,
-    bargeIn: DEFAULT_BARGE_IN,
+    bargeIn: bargeInOptions(agent.interruption),
+    maxDurationMessage: fillTemplate(agent.maxDurationMessage?.trim() || AGENT_DEFAULTS.maxDurationMessage, variables),
   };
+}
+
+function bargeInOptions(stored: AgentRow["interruption"]): BargeInOptions {
+  const settings = agentInterruption(stored);
+  return { enabled: settings.enabled, minWords: settings.min_words, minSpeechMs: settings.min_speech_ms };
 }

@@ -274,3 +274,51 @@ export class FrameReorderer {
     return out;
   }
 }
+
+// ---- The stream's `start` frame ----
+
+/** What a media stream's `start` frame says about itself, as sent (nothing here is trusted yet). */
+export interface StreamStart {
+  /** Telnyx `start.media_format` ({encoding, sample_rate, channels}), Twilio `start.mediaFormat` ({encoding, sampleRate, channels}). */
+  format: unknown;
+  /** Telnyx `start.call_control_id`. */
+  callControlId?: unknown;
+}
+
+export interface StreamStartProblem {
+  /** `format`: audio the loop cannot hear or speak; `identity`: a stream of some other call. */
+  reason: "format" | "identity";
+  message: string;
+}
+
+/** μ-law's names: Telnyx says `PCMU` (its older docs, like Twilio, `audio/x-mulaw`). */
+const MULAW_ENCODINGS = new Set(["pcmu", "audio/x-mulaw"]);
+
+/**
+ * Why the voice loop cannot serve a stream that starts like this, or null when it can.
+ *
+ * - Format: the loop hears and speaks μ-law at 8000 Hz, mono, only. Audio in any other format
+ *   would reach STT as noise and the caller would hear noise back, so such a stream is refused
+ *   rather than spoken to. Telnyx always declares its `media_format` (realtime.md §2), so a
+ *   Telnyx start without one is refused too; Twilio's `mediaFormat` is checked when present.
+ * - Identity (Telnyx): the media URL is not signed, so the `call_control_id` the start carries
+ *   must be the one Telnyx gave us for this call.
+ */
+export function streamStartProblem(provider: "twilio" | "telnyx", start: StreamStart, expectedCallControlId: string | null): StreamStartProblem | null {
+  if (provider === "telnyx" && expectedCallControlId !== null && start.callControlId !== expectedCallControlId) {
+    return { reason: "identity", message: `the start frame names call_control_id ${JSON.stringify(start.callControlId ?? null)}, not this call's` };
+  }
+  const format = start.format;
+  if (format === undefined || format === null) {
+    return provider === "telnyx" ? { reason: "format", message: "the start frame declares no media_format" } : null;
+  }
+  const shown = JSON.stringify(format)?.slice(0, 200);
+  if (typeof format !== "object" || Array.isArray(format)) return { reason: "format", message: `media_format ${shown} is not an object` };
+  const f = format as Record<string, unknown>;
+  const rate = Number(f.sample_rate ?? f.sampleRate);
+  const channels = f.channels === undefined ? 1 : Number(f.channels);
+  if (typeof f.encoding !== "string" || !MULAW_ENCODINGS.has(f.encoding.toLowerCase()) || rate !== 8000 || channels !== 1) {
+    return { reason: "format", message: `media_format ${shown} is not PCMU (μ-law) at 8000 Hz mono` };
+  }
+  return null;
+}

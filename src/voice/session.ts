@@ -2,13 +2,18 @@
  * One call's voice loop, owned by its CallDO from the media stream's `start` frame to the stream's
  * end. It does the I/O; the decisions are the pure modules next to it:
  *
- *   caller μ-law ─┬─ EnergyVad ───────────────────────────────┐ barge-in (session-rules)
- *                 └─ Deepgram live (providers/deepgram-live) ─┴─ DeepgramTurnAssembler
+ *   caller μ-law ─┬─ EnergyVad ───────────────────────────────┬─ barge-in (session-rules)
+ *                 ├─ Deepgram live (providers/deepgram-live) ─┴─ DeepgramTurnAssembler ──┬─ caller turn
+ *                 └─ the VAD's utterances (UtteranceCollector) → POST /audio/transcriptions,
+ *                    one at a time, in order (providers/openai-stt) ──────────────────────┘
+ *   stt.provider "deepgram" takes the live socket, "openai" the utterances: then barge-in has no
+ *   interim words and goes by the VAD's voiced ms alone.
  *   caller turn → LLM stream (providers/llm) → ClauseSplitter → TTS per clause (providers/tts)
  *               → MulawFramer → `media` frames + a `mark` per clause → MarkTracker
  *
  * Time: transcript and turn times use the caller's stream clock (bytes of caller audio received
- * ÷ 8, which is what Deepgram's word timings count too) plus the stream's offset from the answer.
+ * ÷ 8, which is what Deepgram's word timings and the VAD's frames count too) plus the stream's
+ * offset from the answer.
  * Latency uses the wall clock (Date.now), since it measures our own and the providers' delays.
  *
  * Turns: at most one agent turn is live. Each has an epoch and an AbortController; a barge-in
@@ -19,17 +24,19 @@
  * The CallDO stays the owner of the call: the session asks it (VoiceHost) to arm or cancel the
  * inactivity timer, to record agent audio and to end the call.
  */
-import { toBase64 } from "../lib/crypto";
+import type { MediaLink } from "./media-link";
 import { FRAME_BYTES, MarkTracker, MulawFramer } from "./playout";
 import { DeepgramLive } from "./providers/deepgram-live";
 import { ProviderError } from "./providers/errors";
 import { streamChat, type ChatMessage } from "./providers/llm";
+import { transcribeUtterance } from "./providers/openai-stt";
 import { synthesizeMulaw, type TtsEnv } from "./providers/tts";
 import type { VoiceSessionConfig } from "./session-config";
 import { bargeInDecision, heardSoFar, joinSpoken, transcriptTurn, turnLatency, type LatencyMarks, type SentClause } from "./session-rules";
 import type { VoiceStore } from "./session-store";
 import { ClauseSplitter, splitClauses } from "./sentences";
-import { DeepgramTurnAssembler, type TurnEvent } from "./turns";
+import { DeepgramTurnAssembler, onlyBackchannel, type TurnEvent } from "./turns";
+import { UtteranceCollector, type Utterance } from "./utterances";
 import { EnergyVad } from "./vad";
 
 export interface VoiceEnv extends TtsEnv {
@@ -43,18 +50,15 @@ export interface VoiceHost {
   /** Arms the inactivity timer `ms` from now, or cancels it (null). */
   setInactivityTimer(ms: number | null): Promise<void>;
   /** Ends the call from our side: hang up at the carrier with this end_reason. */
-  endCall(reason: "inactivity" | "provider_error", message: string): Promise<void>;
+  endCall(reason: "inactivity" | "provider_error" | "max_duration", message: string): Promise<void>;
   /** Agent audio as it is sent, for the recording's agent leg. */
   recordAgentAudio(bytes: Uint8Array): void;
 }
 
 export interface VoiceSessionOptions {
   callId: string;
-  /** Shapes the messages sent back: Twilio's carry the streamSid, Telnyx's do not. */
-  carrier: "twilio" | "telnyx";
-  streamSid: string | null;
-  /** The carrier's media socket. */
-  socket: WebSocket;
+  /** Where the agent's audio, marks and clears go (the carrier's media socket). */
+  link: MediaLink;
   env: VoiceEnv;
   store: VoiceStore;
   host: VoiceHost;
@@ -64,7 +68,7 @@ export interface VoiceSessionOptions {
   answerOffsetMs: number;
 }
 
-type TurnKind = "greeting" | "reply" | "reprompt";
+type TurnKind = "greeting" | "reply" | "reprompt" | "goodbye";
 
 interface AgentTurn {
   id: string;
@@ -133,6 +137,16 @@ export class VoiceSession {
   #stt: DeepgramLive | null = null;
   /** Caller audio that arrived before the STT socket existed. */
   #early: Uint8Array[] = [];
+  /**
+   * OpenAI-compatible STT (`stt.provider: "openai"`): the caller's utterances as the VAD cuts
+   * them (null once the agent turns out to use Deepgram), transcribed one at a time, in order.
+   */
+  #utterances: UtteranceCollector | null = new UtteranceCollector();
+  #transcriptions: Promise<void> = Promise.resolve();
+  readonly #transcriptionAbort = new AbortController();
+  #utteranceSeq = 0;
+  /** Texts of the pieces of an utterance cut at the collector's cap, joined into one turn at its end. */
+  #pieces: { text: string; startMs: number } | null = null;
   readonly #assembler = new DeepgramTurnAssembler();
   readonly #vad = new EnergyVad();
   readonly #vadFramer = new MulawFramer();
@@ -153,6 +167,13 @@ export class VoiceSession {
   #inactivityArmed = false;
   /** Re-prompts since the caller last spoke. */
   #reprompts = 0;
+  /**
+   * What the caller said over the agent without stopping it (too few words, or interruption
+   * disabled for the agent), answered once the agent finishes.
+   */
+  #held: { text: string; startMs: number; endMs: number } | null = null;
+  /** max_duration is near: the goodbye is (being) said, and nothing else will be. */
+  #wrappingUp = false;
   #closed = false;
 
   constructor(options: VoiceSessionOptions) {
@@ -173,6 +194,7 @@ export class VoiceSession {
       agentSpeaking: this.#busy(),
       inactivityArmed: this.#inactivityArmed,
       reprompts: this.#reprompts,
+      held: this.#held?.text ?? null,
     };
   }
 
@@ -185,13 +207,28 @@ export class VoiceSession {
     }
     if (this.#closed) return;
     const config = this.#config;
-    if (config.stt.provider !== "deepgram") {
-      // The OpenAI transcription fallback is not wired in yet: Deepgram serves every call.
-      this.#log("warn", `stt provider ${config.stt.provider} is not supported by the voice loop yet; using deepgram`);
+    if (config.stt.provider === "openai") {
+      // Batch transcription of the VAD's utterances (#onUtterance): no live socket, so nothing to buffer for one.
+      this.#early = [];
+    } else {
+      this.#utterances = null;
+      this.#openDeepgram(config);
     }
+
+    if (this.#options.store.hasConversation() || config.firstSpeaker === "user") {
+      // A reconnected stream picks the conversation up; a callee-first agent waits to be spoken to.
+      await this.#armInactivity();
+      return;
+    }
+    if (config.greeting) this.#startTurn("greeting", { text: config.greeting });
+    else this.#startTurn("greeting", { llm: true });
+  }
+
+  /** Deepgram live STT, fed every caller byte (the audio buffered so far first). */
+  #openDeepgram(config: VoiceSessionConfig): void {
     const { env } = this.#options;
     const params: Record<string, string> = {
-      model: config.stt.provider === "deepgram" ? config.stt.model : "nova-3",
+      model: config.stt.model,
       encoding: "mulaw",
       sample_rate: "8000",
       channels: "1",
@@ -214,14 +251,6 @@ export class VoiceSession {
     this.#stt.start();
     for (const chunk of this.#early) this.#stt.send(chunk);
     this.#early = [];
-
-    if (this.#options.store.hasConversation() || config.firstSpeaker === "user") {
-      // A reconnected stream picks the conversation up; a callee-first agent waits to be spoken to.
-      await this.#armInactivity();
-      return;
-    }
-    if (config.greeting) this.#startTurn("greeting", { text: config.greeting });
-    else this.#startTurn("greeting", { llm: true });
   }
 
   /** Stops everything: the stream ended or the call is over. */
@@ -236,6 +265,8 @@ export class VoiceSession {
       void this.#settle(turn, true, this.#heard(turn));
     }
     this.#stt?.close();
+    // A transcription in flight is cancelled; queued utterances see the session closed and stop.
+    this.#transcriptionAbort.abort();
   }
 
   // ---- Caller audio ----
@@ -250,7 +281,7 @@ export class VoiceSession {
 
     // Always forwarded, also while the agent speaks: that is how barge-in words are heard.
     if (this.#stt) this.#stt.send(bytes);
-    else this.#early.push(bytes);
+    else if (this.#config?.stt.provider !== "openai") this.#early.push(bytes);
 
     for (const frame of this.#vadFramer.push(bytes)) {
       const judged = this.#vad.pushFrame(frame);
@@ -263,6 +294,10 @@ export class VoiceSession {
         // Noise, or words Deepgram made no turn of: the silence starts counting again.
         if (!this.#busy()) void this.#armInactivity();
       }
+      // The OpenAI-compatible STT hears the caller through the VAD's utterances (and so does
+      // barge-in: it has no interim words, only the voiced duration).
+      const utterance = this.#utterances?.push(frame, judged.startMs, judged.event);
+      if (utterance) this.#onUtterance(utterance);
     }
     if (this.#voicedSince !== null && this.#busy()) this.#considerBargeIn();
   }
@@ -285,7 +320,7 @@ export class VoiceSession {
 
   #considerBargeIn(): void {
     const config = this.#config;
-    if (!config || !this.#busy()) return;
+    if (!config || !this.#busy() || !config.bargeIn.enabled || this.#wrappingUp) return;
     if (bargeInDecision({ text: this.#interim, voicedMs: this.#voicedMs() }, config.bargeIn)) this.#bargeIn();
   }
 
@@ -312,6 +347,47 @@ export class VoiceSession {
     }
   }
 
+  /** A caller utterance (or a piece of a long one) for the OpenAI-compatible STT: queued behind the ones before it. */
+  #onUtterance(utterance: Utterance): void {
+    const file = `${this.callId}-${++this.#utteranceSeq}.wav`;
+    this.#transcriptions = this.#transcriptions.then(() =>
+      this.#transcribe(utterance, file).catch((error) => {
+        // Aborted by close(): nothing to report. Anything else ends the call.
+        if (!this.#closed) void this.#fail(error);
+      }),
+    );
+  }
+
+  async #transcribe(utterance: Utterance, file: string): Promise<void> {
+    // Speech can end before the agent's configuration has loaded: its transcription waits for it.
+    const config = this.#config ?? (await this.#options.config);
+    // Collected before the agent turned out to use Deepgram, which hears that audio itself.
+    if (this.#closed || config.stt.provider !== "openai") return;
+    const text =
+      utterance.audio.length === 0
+        ? ""
+        : await transcribeUtterance({
+            baseUrl: config.llm.baseUrl,
+            apiKey: this.#options.env.OPENAI_API_KEY,
+            model: config.stt.model,
+            language: config.stt.language,
+            audio: utterance.audio,
+            fileName: file,
+            signal: this.#transcriptionAbort.signal,
+          });
+    if (this.#closed) return;
+    const joined = joinSpoken(this.#pieces?.text ?? "", text);
+    const startMs = this.#pieces?.startMs ?? utterance.startMs;
+    if (!utterance.final) {
+      this.#pieces = { text: joined, startMs };
+      return;
+    }
+    this.#pieces = null;
+    if (joined) await this.#onCallerTurn(joined, startMs, utterance.endMs);
+    // Noise, or nothing the model made words of: the silence starts counting again.
+    else if (!this.#busy()) await this.#armInactivity();
+  }
+
   async #onCallerTurn(text: string, startMs: number, endMs: number): Promise<void> {
     const config = this.#config;
     if (!config || this.#closed) return;
@@ -319,10 +395,21 @@ export class VoiceSession {
     this.#interim = "";
     const offset = this.#options.answerOffsetMs;
     const turn = transcriptTurn("contact", text, offset + startMs, offset + endMs);
+    if (this.#wrappingUp) {
+      // The goodbye is under way: what the caller says still goes in the transcript, unanswered.
+      await this.#options.store.appendTranscript(turn);
+      return;
+    }
     if (this.#busy()) {
-      if (!bargeInDecision({ text, voicedMs: endMs - startMs }, config.bargeIn)) {
+      if (onlyBackchannel(text)) {
         // A backchannel ("okay", "mm-hmm") over the agent: kept in the transcript, not answered.
         await this.#options.store.appendTranscript(turn);
+        return;
+      }
+      if (!config.bargeIn.enabled || !bargeInDecision({ text, voicedMs: endMs - startMs }, config.bargeIn)) {
+        // Too little to stop the agent (or it may not be stopped): answered once it finishes,
+        // together with anything else said meanwhile.
+        this.#held = this.#held ? { text: joinSpoken(this.#held.text, text), startMs: this.#held.startMs, endMs } : { text, startMs, endMs };
         return;
       }
       this.#bargeIn();
@@ -359,7 +446,7 @@ export class VoiceSession {
   inactivityTimeout(): "reprompt" | "hangup" | "ignored" {
     this.#inactivityArmed = false;
     const config = this.#config;
-    if (!config || this.#closed || this.#busy()) return "ignored";
+    if (!config || this.#closed || this.#busy() || this.#wrappingUp) return "ignored";
     if (this.#reprompts >= 1) return "hangup";
     this.#reprompts++;
     this.#startTurn("reprompt", { text: config.inactivityMessage });
@@ -490,7 +577,7 @@ export class VoiceSession {
     // Marks are tagged with the turn: echoes of a cleared turn are recognised and ignored.
     const name = `${turn.id}-c${index}`;
     this.#tracker.markSent({ name, turnId: turn.id, textUpTo: turn.spoken });
-    this.#send({ event: "mark", mark: { name } });
+    this.#options.link.sendMark(name);
   }
 
   #sendFrame(turn: AgentTurn, frame: Uint8Array): void {
@@ -500,16 +587,7 @@ export class VoiceSession {
       turn.startStreamMs = Math.max(this.#streamMs(), this.#agentEndMs);
     }
     turn.sentBytes += frame.length;
-    this.#send({ event: "media", media: { payload: toBase64(frame) } });
-  }
-
-  #send(message: Record<string, unknown>): void {
-    const { carrier, streamSid, socket } = this.#options;
-    try {
-      socket.send(JSON.stringify(carrier === "twilio" ? { ...message, streamSid } : message));
-    } catch {
-      // The carrier's socket is gone; its close handler ends this session.
-    }
+    this.#options.link.sendAudio(frame);
   }
 
   /** A `mark` echoed by the carrier: that clause's audio has played. */
@@ -534,14 +612,19 @@ export class VoiceSession {
 
   /** The caller spoke over the agent: stop it now and keep only what was heard. */
   #bargeIn(): void {
+    this.#cutOff("barge-in");
+  }
+
+  /** Stops the agent's turn at once (clear, aborted fetches); the transcript keeps what was heard. */
+  #cutOff(why: "barge-in" | "max_duration"): void {
     const turn = this.#turn;
     if (!turn || turn.settled) return;
-    this.#send({ event: "clear" });
+    this.#options.link.clear();
     this.#tracker.clear();
     this.#epoch++;
     turn.abort.abort();
     const heard = this.#heard(turn);
-    this.#log("info", `barge-in: the caller interrupted turn ${turn.id}`, { heard: heard.text });
+    this.#log("info", `${why}: turn ${turn.id} cut off`, { heard: heard.text });
     void this.#settle(turn, true, heard);
   }
 
@@ -568,11 +651,40 @@ export class VoiceSession {
       const latency = turnLatency(turn.callerTurn, turn.latency);
       if (latency) store.recordLatency(latency);
     }
+    const held = this.#held;
+    this.#held = null;
     // Armed before the transcript is written, so a reader who sees the turn sees the timer too.
-    if (!interrupted) await this.#armInactivity();
+    if (!interrupted && !held && turn.kind !== "goodbye") await this.#armInactivity();
     if (text && turn.startStreamMs !== null) {
       const offset = this.#options.answerOffsetMs;
       await store.appendTranscript(transcriptTurn("agent", text, offset + startMs, offset + startMs + playedMs, interrupted));
+    }
+    if (turn.kind === "goodbye") await this.#goodbyeSaid(interrupted);
+    else if (held && !this.#closed) await this.#onCallerTurn(held.text, held.startMs, held.endMs);
+  }
+
+  /**
+   * max_duration is near (the CallDO's wrap-up timer): whatever the agent is saying stops, it says
+   * the agent's goodbye, and the call ends with max_duration once that has played. Returns false
+   * when there is no conversation to wrap up (the caller then ends the call at once).
+   */
+  wrapUp(): boolean {
+    const config = this.#config;
+    if (!config || this.#closed || this.#wrappingUp) return false;
+    this.#wrappingUp = true;
+    this.#held = null;
+    if (this.#busy()) this.#cutOff("max_duration");
+    this.#startTurn("goodbye", { text: config.maxDurationMessage });
+    return true;
+  }
+
+  async #goodbyeSaid(interrupted: boolean): Promise<void> {
+    if (interrupted && this.#closed) return; // the call ended while it was being said
+    try {
+      await this.#options.host.endCall("max_duration", "the call reached its max_duration after the agent said goodbye");
+    } catch (error) {
+      // The max_duration timer still ends the call; say why it did not end here.
+      this.#log("error", "could not end the call after the goodbye", { error: String(error) });
     }
   }
 

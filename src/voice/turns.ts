@@ -177,6 +177,11 @@ function isBackchannel(word: string): boolean {
   return BACKCHANNEL_WORDS.has(word) || /^(?:u+m+|u+h+|h+m+|m+|m+h+m+|a+h+|o+h+)$/.test(word);
 }
 
+/** Nothing but acknowledgements and fillers ("okay", "mm-hmm"): heard, never answered. */
+export function onlyBackchannel(text: string): boolean {
+  return spokenWords(text).every(isBackchannel);
+}
+
 /**
  * Should caller speech heard while the bot talks stop the bot? `text` is the transcript so far
  * (may be "" when only VAD fired), `speechMs` how long the caller has been speaking.

@@ -1,15 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { manualClock, useClock } from "../../src/lib/clock";
+import { describe, expect, it } from "vitest";
+import { manualClockPerTest } from "../helpers/clock";
 import { MONDAY_10AM_NY } from "./helpers";
 import { auditOf, batch, callRows, campaignSql, contactsOf, eventsOf, iso, NY, orgWithNumbers, runUntil, startCampaign } from "./engine-helpers";
 
-let clock = manualClock(MONDAY_10AM_NY);
-let restore = () => {};
-beforeEach(() => {
-  clock = manualClock(MONDAY_10AM_NY);
-  restore = useClock(clock);
-});
-afterEach(() => restore());
+const clock = manualClockPerTest(MONDAY_10AM_NY);
 
 const NINE_TO_FIVE = { timezone: "America/New_York", start_time: "09:00", end_time: "17:00" };
 

@@ -1,13 +1,12 @@
 import { runInDurableObject } from "cloudflare:test";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { manualClockPerTest } from "../helpers/clock";
 import { ContactStore } from "../../src/campaigns/contact-store";
-import { manualClock, useClock } from "../../src/lib/clock";
 import { newId } from "../../src/lib/ids";
 import { adminFetch } from "../helpers/api";
 import { limiterStub, tick } from "../calls/helpers";
 import { campaignStub, MONDAY_10AM_NY, tickCampaign } from "./helpers";
-import {
-  auditOf,
+import { auditOf,
   batch,
   callRows,
   campaignSql,
@@ -23,13 +22,7 @@ import {
   startCampaign,
 } from "./engine-helpers";
 
-let clock = manualClock(MONDAY_10AM_NY);
-let restore = () => {};
-beforeEach(() => {
-  clock = manualClock(MONDAY_10AM_NY);
-  restore = useClock(clock);
-});
-afterEach(() => restore());
+const clock = manualClockPerTest(MONDAY_10AM_NY);
 
 /** Distinct New York numbers that the simulator answers (any ending but 0002–0005). */
 const answering = (n: number, block = 1) => Array.from({ length: n }, (_, i) => `+1212555${block}${String(i + 1).padStart(3, "0")}`);

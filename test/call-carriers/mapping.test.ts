@@ -142,18 +142,22 @@ describe("carrier URLs and TwiML", () => {
       status: "https://api.truedy.test/telephony/twilio/status/c1",
       amd: "https://api.truedy.test/telephony/twilio/amd/c1",
       recording: "https://api.truedy.test/telephony/twilio/recording/c1",
+      reconnect: "https://api.truedy.test/telephony/twilio/reconnect/c1",
       media: "wss://api.truedy.test/telephony/twilio/media/c1",
     });
     expect(twilioCallUrls("http://127.0.0.1:8787", "c1").media).toBe("ws://127.0.0.1:8787/telephony/twilio/media/c1");
     expect(telnyxMediaUrl("https://api.truedy.test", "c1")).toBe("wss://api.truedy.test/telephony/telnyx/media/c1");
   });
 
-  it("connects a bidirectional stream with no query string and the call id as a Parameter, XML-escaped", () => {
-    expect(connectStreamTwiml("wss://t.test/telephony/twilio/media/c1", "c1")).toBe(
+  it("connects a bidirectional stream with no query string and the call id as a Parameter, then redirects to reconnect, XML-escaped", () => {
+    expect(connectStreamTwiml({ media: "wss://t.test/telephony/twilio/media/c1", reconnect: "https://t.test/telephony/twilio/reconnect/c1" }, "c1")).toBe(
       '<?xml version="1.0" encoding="UTF-8"?><Response><Connect><Stream url="wss://t.test/telephony/twilio/media/c1">' +
-        '<Parameter name="callId" value="c1"/></Stream></Connect></Response>',
+        '<Parameter name="callId" value="c1"/></Stream></Connect>' +
+        '<Redirect method="POST">https://t.test/telephony/twilio/reconnect/c1</Redirect></Response>',
     );
-    expect(connectStreamTwiml("wss://t.test/a&b", `x"<'>`)).toContain('url="wss://t.test/a&amp;b"><Parameter name="callId" value="x&quot;&lt;&apos;&gt;"/>');
+    const escaped = connectStreamTwiml({ media: "wss://t.test/a&b", reconnect: "https://t.test/r?a=1&b=2" }, `x"<'>`);
+    expect(escaped).toContain('url="wss://t.test/a&amp;b"><Parameter name="callId" value="x&quot;&lt;&apos;&gt;"/>');
+    expect(escaped).toContain("<Redirect method=\"POST\">https://t.test/r?a=1&amp;b=2</Redirect>");
     expect(escapeXml(`&<>"'`)).toBe("&amp;&lt;&gt;&quot;&apos;");
   });
 

@@ -103,7 +103,14 @@ describe("Telnyx outbound calls", () => {
     const socket = stream.webSocket!;
     socket.accept();
     socket.send(JSON.stringify({ event: "connected", version: "1.0.0" }));
-    socket.send(JSON.stringify({ event: "start", sequence_number: "1", stream_id: "st-1", start: { call_control_id: id } }));
+    socket.send(
+      JSON.stringify({
+        event: "start",
+        sequence_number: "1",
+        stream_id: "st-1",
+        start: { call_control_id: id, media_format: { encoding: "PCMU", sample_rate: 8000, channels: 1 } },
+      }),
+    );
     const call = env.CALL.get(env.CALL.idFromName(callId));
     await expect.poll(async () => (await call.mediaSession())?.streamSid).toBe("st-1");
     socket.close(1000, "done");

@@ -113,7 +113,7 @@ describe("Twilio outbound calls", () => {
     expect(twiml.text).toBe(
       '<?xml version="1.0" encoding="UTF-8"?><Response><Connect>' +
         `<Stream url="wss://truedy.test/telephony/twilio/media/${callId}"><Parameter name="callId" value="${callId}"/></Stream>` +
-        "</Connect></Response>",
+        `</Connect><Redirect method="POST">${BASE}/telephony/twilio/reconnect/${callId}</Redirect></Response>`,
     );
 
     const answered = pick(callbacks, "in-progress");
@@ -257,6 +257,39 @@ describe("Twilio outbound calls", () => {
     await expect(twilio.hangup(`CA${"f".repeat(32)}`)).resolves.toBeUndefined();
     const repeated = (await fakeRequests("twilio", `/Calls/${sid}.json`)).filter((r) => r.method === "POST");
     expect(repeated).toHaveLength(2);
+  });
+
+  it("reconnects a dropped media stream through the <Redirect> after <Connect>, a few times, then ends the call", async () => {
+    const { org, agentId } = await carrierOrg("twilio");
+    const callId = await placeCall(org, agentId, "+14155550001");
+    const sid = await providerCallId(callId);
+    const callbacks = await twilioCallbacks(sid);
+    for (const status of ["initiated", "ringing", "in-progress"]) await deliver(pick(callbacks, status));
+    const answer = await deliver(pick(callbacks, "twiml"));
+    const reconnectUrl = /<Redirect method="POST">([^<]+)<\/Redirect>/.exec(answer.text)?.[1];
+    expect(reconnectUrl).toBe(`${BASE}/telephony/twilio/reconnect/${callId}`);
+
+    // What Twilio POSTs when it reaches the <Redirect>: the call's usual form, signed over that URL.
+    const params = { ...fields(pick(callbacks, "twiml")), CallStatus: "in-progress" };
+    const redirect = async (signer = PLATFORM_SID) =>
+      deliver(
+        { url: reconnectUrl!, method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(params).toString() },
+        { headers: { "x-twilio-signature": await twilioSign(signer, reconnectUrl!, params) } },
+      );
+    expect((await redirect(BYOC_TWILIO.account_sid)).status).toBe(403);
+    for (let drop = 1; drop <= 5; drop++) {
+      const again = await redirect();
+      expect(again.status).toBe(200);
+      expect(again.text).toBe(answer.text);
+      expect((await callView(org, callId)).status).toBe("in_progress");
+    }
+    // The sixth drop in one call is a fault: the call ends through Twilio and the caller hears no more silence.
+    const refused = await redirect();
+    expect(refused.text).toBe('<?xml version="1.0" encoding="UTF-8"?><Response><Hangup/></Response>');
+    expect(await callView(org, callId)).toMatchObject({ status: "completed", end_reason: "provider_error" });
+    expect((await fakeRequests("twilio", `/Calls/${sid}.json`)).filter((r) => r.method === "POST")).toHaveLength(1);
+    // Once the call is over, a late redirect only hangs up.
+    expect((await redirect()).text).toBe('<?xml version="1.0" encoding="UTF-8"?><Response><Hangup/></Response>');
   });
 
   it("cancels a call that is still ringing: Twilio reports it canceled", async () => {

@@ -1,17 +1,11 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { manualClock, useClock } from "../../src/lib/clock";
+import { describe, expect, it } from "vitest";
+import { manualClockPerTest } from "../helpers/clock";
 import { adminFetch } from "../helpers/api";
 import { callRow, limiterStub, orgWithCaller, tick } from "./helpers";
 
 const START = Date.UTC(2030, 0, 8, 15, 0, 0);
-let clock = manualClock(START);
-let restore = () => {};
-beforeEach(() => {
-  clock = manualClock(START);
-  restore = useClock(clock);
-});
-afterEach(() => restore());
+const clock = manualClockPerTest(START);
 
 describe("per-organization call concurrency", () => {
   it("never holds more slots than the limit with 50 simultaneous creates, and dials waiting calls as slots free", async () => {

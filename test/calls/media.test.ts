@@ -1,17 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { manualClockPerTest } from "../helpers/clock";
 import { env, exports } from "cloudflare:workers";
-import { manualClock, useClock } from "../../src/lib/clock";
 import { toBase64 } from "../../src/lib/crypto";
 import { callRow, callStub, orgWithCaller, tick } from "./helpers";
 
 const START = Date.UTC(2030, 0, 10, 15, 0, 0);
-let clock = manualClock(START);
-let restore = () => {};
-beforeEach(() => {
-  clock = manualClock(START);
-  restore = useClock(clock);
-});
-afterEach(() => restore());
+const clock = manualClockPerTest(START);
 
 async function answeredCall(settings: Record<string, unknown>) {
   const { org, agentId } = await orgWithCaller();

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { TTS_MS_PER_CHAR, TTS_TONE_HZ, pcm16leTone, wavHeader } from "./audio";
+import { SPEECH_RMS_THRESHOLD, TTS_MS_PER_CHAR, TTS_TONE_HZ, decodeMulaw, pcm16leTone, rms, wavHeader } from "./audio";
 import { FAKE_OPENAI_API_KEY } from "./keys";
 import type { Fake, FakeRequest, FakeResponse } from "./server";
 import { CutStream, TtsBehaviours, chunked, header, parseJson, sleep } from "./streaming";
@@ -29,9 +29,16 @@ import { CutStream, TtsBehaviours, chunked, header, parseJson, sleep } from "./s
  * object (sent as its JSON) or a string (sent as is, e.g. to send invalid JSON).
  *
  * `POST /v1/audio/transcriptions` (multipart: file, model, prompt?, language?, response_format?)
- * → `{text}` (or text / verbose_json); the text is scripted by
- * `POST /__fakes/openai/transcription {match, text}`, `match` found in the file name or the
- * prompt, default "hello".
+ * → `{text}` (or text / verbose_json / srt / vtt), checked as OpenAI does: model given and one of
+ * STT_MODELS ("invalid model ID" otherwise), file given with an audio extension, a `.wav` a real
+ * RIFF/WAVE file (a consistent `fmt ` chunk of a format ffmpeg reads, then a `data` chunk) of at
+ * least 0.1 s, `language` ISO-639-1, the gpt-4o models json/text only. The text is scripted by
+ * `POST /__fakes/openai/transcription {match, text?, status?, delay_ms?, times?}`, `match` found
+ * in the file name or the prompt (newest script first), default "hello"; `status` fails the
+ * request with that status, `times` limits the script to that many requests, `delay_ms` holds
+ * the body back (headers at once, so the record's `stream.aborted` shows a client that gave up).
+ * `GET /__fakes/openai/transcriptions?match=…` lists the requests as parsed (file name, fields,
+ * the WAV's format and duration, what was answered).
  *
  * `POST /v1/audio/speech {model, input, voice, response_format: "pcm" | "wav", speed?}` → raw
  * 24 kHz 16-bit little-endian mono PCM (a TTS_TONE_HZ.openai tone lasting TTS_MS_PER_CHAR per
@@ -397,57 +404,217 @@ function multipart(request: FakeRequest): Part[] | undefined {
   return parts;
 }
 
-const transcriptionScripts: { match: string; text: string }[] = [];
-const AUDIO_EXTENSIONS = ["flac", "m4a", "mp3", "mp4", "mpeg", "mpga", "oga", "ogg", "wav", "webm"];
+/**
+ * What `/v1/audio/transcriptions` does for requests whose file name or prompt contains `match`
+ * (the newest matching script wins): answer `text`, or fail with `status` (OpenAI's error body),
+ * after `delay_ms`; `times` makes it apply to that many requests, then it is forgotten.
+ */
+interface TranscriptionScript {
+  match: string;
+  text?: string;
+  status?: number;
+  delay_ms?: number;
+  times?: number;
+}
 
-/** Seconds of audio in a WAV file (any PCM-like format), or 0 when it is not one. */
-function wavSeconds(data: Buffer): number {
-  if (data.length < 44 || data.toString("ascii", 0, 4) !== "RIFF" || data.toString("ascii", 8, 12) !== "WAVE") return 0;
-  const byteRate = data.readUInt32LE(28);
-  let at = 12;
-  while (at + 8 <= data.length) {
+const transcriptionScripts: TranscriptionScript[] = [];
+
+/** A WAV file's format as the fake read it. */
+interface WavInfo {
+  /** WAVE format tag: 1 PCM, 3 float, 6 A-law, 7 μ-law, 0xFFFE extensible. */
+  format: number;
+  channels: number;
+  sample_rate: number;
+  bits_per_sample: number;
+  data_bytes: number;
+  duration_ms: number;
+  /**
+   * Mono 16-bit PCM or μ-law only (else null): ms of the 20 ms blocks loud enough to be speech
+   * for the fakes (SPEECH_RMS_THRESHOLD), so a test can see the caller's words are in the file.
+   */
+  voiced_ms: number | null;
+}
+
+/** A transcription request as the fake understood it: `GET /__fakes/openai/transcriptions?match=…`. */
+interface TranscriptionRecord {
+  at: number;
+  filename: string | null;
+  content_type: string | null;
+  model: string | null;
+  language: string | null;
+  prompt: string | null;
+  response_format: string | null;
+  /** Names of every multipart field, in order. */
+  fields: string[];
+  wav: WavInfo | null;
+  /** What the fake answered. */
+  status: number;
+  text: string | null;
+}
+
+const transcriptionLog: TranscriptionRecord[] = [];
+
+const AUDIO_EXTENSIONS = ["flac", "m4a", "mp3", "mp4", "mpeg", "mpga", "oga", "ogg", "wav", "webm"];
+/** WAVE format tags and the sample sizes ffmpeg (behind OpenAI's decoder) reads for them. */
+const WAV_BITS: Record<number, number[]> = { 1: [8, 16, 24, 32], 3: [32, 64], 6: [8], 7: [8], 0xfffe: [8, 16, 24, 32] };
+/** OpenAI's gpt-4o transcription models answer json or text only. */
+const JSON_ONLY_MODELS = ["gpt-4o-transcribe", "gpt-4o-mini-transcribe"];
+
+/** Reads a RIFF/WAVE file's `fmt ` and `data` chunks, or says why it is not a file a decoder would take. */
+function parseWav(data: Buffer): WavInfo | string {
+  if (data.length < 12 || data.toString("ascii", 0, 4) !== "RIFF" || data.toString("ascii", 8, 12) !== "WAVE") return "not a RIFF/WAVE file";
+  let fmt: { format: number; channels: number; rate: number; byteRate: number; blockAlign: number; bits: number } | undefined;
+  for (let at = 12; at + 8 <= data.length; ) {
     const id = data.toString("ascii", at, at + 4);
     const size = data.readUInt32LE(at + 4);
-    if (id === "data") return byteRate ? Math.min(size, data.length - at - 8) / byteRate : 0;
-    at += 8 + size + (size % 2);
+    const body = at + 8;
+    if (id === "fmt ") {
+      if (size < 16 || body + 16 > data.length) return "truncated fmt chunk";
+      fmt = {
+        format: data.readUInt16LE(body),
+        channels: data.readUInt16LE(body + 2),
+        rate: data.readUInt32LE(body + 4),
+        byteRate: data.readUInt32LE(body + 8),
+        blockAlign: data.readUInt16LE(body + 12),
+        bits: data.readUInt16LE(body + 14),
+      };
+      const bits = WAV_BITS[fmt.format];
+      if (!bits) return `unsupported WAVE format tag ${fmt.format}`;
+      if (!bits.includes(fmt.bits)) return `${fmt.bits} bits per sample with format tag ${fmt.format}`;
+      if (fmt.channels < 1 || fmt.channels > 8) return `${fmt.channels} channels`;
+      if (fmt.rate < 1000 || fmt.rate > 384_000) return `sample rate ${fmt.rate}`;
+      if (fmt.blockAlign !== (fmt.channels * fmt.bits) / 8) return `block align ${fmt.blockAlign} for ${fmt.channels} × ${fmt.bits} bits`;
+      if (fmt.byteRate !== fmt.rate * fmt.blockAlign) return `byte rate ${fmt.byteRate} for ${fmt.rate} Hz × ${fmt.blockAlign}`;
+    } else if (id === "data") {
+      if (!fmt) return "data chunk before the fmt chunk";
+      // Streaming writers leave the size at 0xFFFFFFFF; decoders then read to the end of the file.
+      const bytes = Math.min(size, data.length - body);
+      const payload = data.subarray(body, body + bytes);
+      let samples: Int16Array | null = null;
+      if (fmt.channels === 1 && fmt.format === 1 && fmt.bits === 16) samples = Int16Array.from({ length: bytes >> 1 }, (_, i) => payload.readInt16LE(i * 2));
+      if (fmt.channels === 1 && fmt.format === 7) samples = decodeMulaw(payload);
+      let voiced: number | null = null;
+      if (samples) {
+        const block = Math.round(fmt.rate / 50);
+        voiced = 0;
+        for (let at = 0; at + block <= samples.length; at += block) if (rms(samples.subarray(at, at + block)) > SPEECH_RMS_THRESHOLD) voiced += 20;
+      }
+      return {
+        format: fmt.format,
+        channels: fmt.channels,
+        sample_rate: fmt.rate,
+        bits_per_sample: fmt.bits,
+        data_bytes: bytes,
+        duration_ms: Math.round((bytes / fmt.byteRate) * 1000),
+        voiced_ms: voiced,
+      };
+    }
+    at = body + size + (size % 2);
   }
-  return 0;
+  return fmt ? "no data chunk" : "no fmt chunk";
 }
 
 function transcriptions(request: FakeRequest): FakeResponse {
   const parts = multipart(request);
   if (!parts) return openaiError(400, "Invalid Content-Type header (expected multipart/form-data)");
   const field = (name: string) => parts.find((p) => p.name === name);
+  const text = (name: string) => field(name)?.data.toString("utf8") ?? null;
   const file = field("file");
-  const model = field("model")?.data.toString("utf8");
-  if (!model) return openaiError(400, "you must provide a model parameter", "invalid_request_error", "model");
-  if (!file || !file.filename) return openaiError(400, "Missing required parameter: 'file'.", "invalid_request_error", "file", "missing_required_parameter");
+  const record: TranscriptionRecord = {
+    at: Date.now(),
+    filename: file?.filename ?? null,
+    content_type: file?.contentType ?? null,
+    model: text("model"),
+    language: text("language"),
+    prompt: text("prompt"),
+    response_format: text("response_format"),
+    fields: parts.map((p) => p.name),
+    wav: null,
+    status: 0,
+    text: null,
+  };
+  transcriptionLog.push(record);
+  const answer = (response: FakeResponse, transcript: string | null = null): FakeResponse => {
+    record.status = response.status;
+    record.text = transcript;
+    return response;
+  };
+
+  const model = record.model;
+  if (!model) return answer(openaiError(400, "you must provide a model parameter", "invalid_request_error", "model"));
+  if (!STT_MODELS.includes(model)) return answer(openaiError(400, "invalid model ID", "invalid_request_error", null, null));
+  if (!file || !file.filename) return answer(openaiError(400, "Missing required parameter: 'file'.", "invalid_request_error", "file", "missing_required_parameter"));
   const extension = file.filename.split(".").pop()?.toLowerCase() ?? "";
   if (!AUDIO_EXTENSIONS.includes(extension)) {
-    return openaiError(400, `Invalid file format. Supported formats: ${JSON.stringify(AUDIO_EXTENSIONS)}`, "invalid_request_error", null, "invalid_value");
+    return answer(openaiError(400, `Invalid file format. Supported formats: ${JSON.stringify(AUDIO_EXTENSIONS)}`, "invalid_request_error", null, "invalid_value"));
   }
-  if (file.data.length === 0) return openaiError(400, "Audio file is too short. Minimum audio length is 0.1 seconds.", "invalid_request_error", "file", "audio_too_short");
-  const prompt = field("prompt")?.data.toString("utf8") ?? "";
+  if (file.data.length === 0) return answer(openaiError(400, "Audio file is too short. Minimum audio length is 0.1 seconds.", "invalid_request_error", "file", "audio_too_short"));
+  // The fake decodes WAV only; other formats are taken on trust (their length unknown).
+  let durationMs: number | null = null;
+  if (extension === "wav") {
+    const wav = parseWav(file.data);
+    if (typeof wav === "string") return answer(openaiError(400, `Audio file might be corrupted or unsupported (${wav})`, "invalid_request_error", "file", "invalid_value"));
+    record.wav = wav;
+    durationMs = wav.duration_ms;
+    if (durationMs < 100) return answer(openaiError(400, "Audio file is too short. Minimum audio length is 0.1 seconds.", "invalid_request_error", "file", "audio_too_short"));
+  }
+  if (record.language !== null && !/^[a-z]{2}$/.test(record.language)) {
+    return answer(openaiError(400, `Invalid language '${record.language}'. Language parameter must be specified in ISO-639-1 format.`, "invalid_request_error", "language", "invalid_value"));
+  }
+  const format = record.response_format ?? "json";
+  if (!["json", "text", "srt", "verbose_json", "vtt"].includes(format)) {
+    return answer(openaiError(400, `Invalid value: '${format}'. Supported values are: 'json', 'text', 'srt', 'verbose_json', and 'vtt'.`, "invalid_request_error", "response_format", "invalid_value"));
+  }
+  if (JSON_ONLY_MODELS.includes(model) && format !== "json" && format !== "text") {
+    return answer(openaiError(400, `response_format '${format}' is not compatible with model '${model}'. Use 'json' or 'text'.`, "invalid_request_error", "response_format", "unsupported_value"));
+  }
+
+  const prompt = record.prompt ?? "";
   const script = transcriptionScripts.find((s) => file.filename!.includes(s.match) || prompt.includes(s.match));
-  const text = script?.text ?? "hello";
-  const format = field("response_format")?.data.toString("utf8") ?? "json";
-  const duration = Math.round(wavSeconds(file.data) * 100) / 100;
-  const language = field("language")?.data.toString("utf8") ?? "en";
+  if (script?.times !== undefined && --script.times <= 0) transcriptionScripts.splice(transcriptionScripts.indexOf(script), 1);
+  const delayed = (response: FakeResponse): FakeResponse => {
+    if (!script?.delay_ms) return response;
+    // Headers at once, the body after the delay: the record's `stream.aborted` then shows a client that gave up waiting.
+    const delay = script.delay_ms;
+    const plain = typeof response.body === "string";
+    const data = plain ? (response.body as string) : JSON.stringify(response.body);
+    return {
+      status: response.status,
+      headers: { "content-type": plain ? "text/plain; charset=utf-8" : "application/json", ...response.headers },
+      stream: (async function* () {
+        await sleep(delay);
+        yield data;
+      })(),
+    };
+  };
+  if (script?.status) return answer(delayed(serverError(script.status)));
+  const transcript = script?.text ?? "hello";
+  const seconds = (durationMs ?? 0) / 1000;
+  const language = record.language ?? "en";
   switch (format) {
     case "json":
-      return { status: 200, body: { text, usage: { type: "duration", seconds: Math.ceil(duration) } } };
+      return answer(delayed({ status: 200, body: { text: transcript, usage: { type: "duration", seconds: Math.ceil(seconds) } } }), transcript);
     case "text":
-      return { status: 200, body: `${text}\n` };
+      return answer(delayed({ status: 200, body: `${transcript}\n` }), transcript);
     case "verbose_json":
-      return {
-        status: 200,
-        body: { task: "transcribe", language: language === "en" ? "english" : language, duration, text, segments: [{ id: 0, seek: 0, start: 0, end: duration, text: ` ${text}`, tokens: [], temperature: 0, avg_logprob: -0.2, compression_ratio: 1, no_speech_prob: 0.01 }] },
-      };
-    case "srt":
-    case "vtt":
-      return { status: 200, body: format === "vtt" ? `WEBVTT\n\n00:00:00.000 --> 00:00:0${Math.min(9, Math.ceil(duration))}.000\n${text}\n` : `1\n00:00:00,000 --> 00:00:0${Math.min(9, Math.ceil(duration))},000\n${text}\n` };
-    default:
-      return openaiError(400, `Invalid value: '${format}'. Supported values are: 'json', 'text', 'srt', 'verbose_json', and 'vtt'.`, "invalid_request_error", "response_format", "invalid_value");
+      return answer(
+        delayed({
+          status: 200,
+          body: {
+            task: "transcribe",
+            language: language === "en" ? "english" : language,
+            duration: Math.round(seconds * 100) / 100,
+            text: transcript,
+            segments: [{ id: 0, seek: 0, start: 0, end: seconds, text: ` ${transcript}`, tokens: [], temperature: 0, avg_logprob: -0.2, compression_ratio: 1, no_speech_prob: 0.01 }],
+          },
+        }),
+        transcript,
+      );
+    default: {
+      const end = Math.min(9, Math.ceil(seconds));
+      const body = format === "vtt" ? `WEBVTT\n\n00:00:00.000 --> 00:00:0${end}.000\n${transcript}\n` : `1\n00:00:00,000 --> 00:00:0${end},000\n${transcript}\n`;
+      return answer(delayed({ status: 200, body }), transcript);
+    }
   }
 }
 
@@ -585,9 +752,16 @@ export const openaiFake: Fake = {
       return script ? { status: 200, body: { ...script, used: script.next } } : { status: 404, body: { error: "no such script" } };
     }
     if (path === "/__fakes/openai/transcription" && request.method === "POST") {
-      if (typeof body.match !== "string" || body.match === "" || typeof body.text !== "string") return { status: 400, body: { error: "{match, text} is required" } };
-      transcriptionScripts.unshift({ match: body.match, text: body.text });
+      const number = (value: unknown) => (typeof value === "number" ? value : undefined);
+      if (typeof body.match !== "string" || body.match === "" || (typeof body.text !== "string" && typeof body.status !== "number")) {
+        return { status: 400, body: { error: "{match, text} or {match, status} is required (with delay_ms?, times?)" } };
+      }
+      transcriptionScripts.unshift({ match: body.match, text: typeof body.text === "string" ? body.text : undefined, status: number(body.status), delay_ms: number(body.delay_ms), times: number(body.times) });
       return { status: 200, body };
+    }
+    if (path === "/__fakes/openai/transcriptions" && request.method === "GET") {
+      const match = request.url.searchParams.get("match") ?? "";
+      return { status: 200, body: transcriptionLog.filter((r) => (r.filename ?? "").includes(match) || (r.prompt ?? "").includes(match)) };
     }
     if (path === "/__fakes/openai/tts" && request.method === "POST") return ttsBehaviours.control(request);
     return undefined;

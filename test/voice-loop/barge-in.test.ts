@@ -1,15 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { manualClock, useClock } from "../../src/lib/clock";
+import { describe, expect, it } from "vitest";
+import { manualClockPerTest } from "../helpers/clock";
 import { answeredCall, connectMedia, control, eventually, recorded, transcriptOf } from "./helpers";
 
 const START = Date.UTC(2030, 1, 5, 15, 0, 0);
-let clock = manualClock(START);
-let restore = () => {};
-beforeEach(() => {
-  clock = manualClock(START);
-  restore = useClock(clock);
-});
-afterEach(() => restore());
+const clock = manualClockPerTest(START);
 
 const FIRST = "Our restaurant opens at noon every day.";
 const SECOND = "We have a lovely terrace.";

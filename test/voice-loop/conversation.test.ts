@@ -1,18 +1,12 @@
 import { env } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { manualClockPerTest } from "../helpers/clock";
 import { FRAME_BYTES, fromBase64, rms } from "../fakes/audio";
-import { manualClock, useClock } from "../../src/lib/clock";
 import { answeredCall, callStub, connectMedia, control, eventData, eventually, recorded, tick, transcriptOf } from "./helpers";
 
 // Far in the future so real alarms never fire on their own: tests move this clock and run the alarm.
 const START = Date.UTC(2030, 1, 4, 15, 0, 0);
-let clock = manualClock(START);
-let restore = () => {};
-beforeEach(() => {
-  clock = manualClock(START);
-  restore = useClock(clock);
-});
-afterEach(() => restore());
+const clock = manualClockPerTest(START);
 
 describe("voice loop: a conversation", () => {
   it("greets, hears the caller, answers from the LLM, keeps both turns in order and measures the turn's latency", async () => {

@@ -1,15 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { manualClock, useClock } from "../../src/lib/clock";
+import { describe, expect, it } from "vitest";
+import { manualClockPerTest } from "../helpers/clock";
 import { answeredCall, callStub, connectMedia, control, eventually, transcriptOf, uniqueTag } from "./helpers";
 
 const START = Date.UTC(2030, 1, 7, 15, 0, 0);
-let clock = manualClock(START);
-let restore = () => {};
-beforeEach(() => {
-  clock = manualClock(START);
-  restore = useClock(clock);
-});
-afterEach(() => restore());
+const clock = manualClockPerTest(START);
 
 const connections = (callId: string) => control<any[]>(`/__fakes/deepgram/connections?tag=${callId}`);
 

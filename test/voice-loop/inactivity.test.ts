@@ -1,16 +1,10 @@
 import { runInDurableObject } from "cloudflare:test";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { manualClock, useClock } from "../../src/lib/clock";
+import { describe, expect, it } from "vitest";
+import { manualClockPerTest } from "../helpers/clock";
 import { answeredCall, callStub, connectMedia, control, eventData, eventually, tick, transcriptOf } from "./helpers";
 
 const START = Date.UTC(2030, 1, 6, 15, 0, 0);
-let clock = manualClock(START);
-let restore = () => {};
-beforeEach(() => {
-  clock = manualClock(START);
-  restore = useClock(clock);
-});
-afterEach(() => restore());
+const clock = manualClockPerTest(START);
 
 /** The call's pending inactivity timer (due time on the test clock), if any. */
 const inactivityTimer = (callId: string) =>

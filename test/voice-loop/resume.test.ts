@@ -1,17 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { manualClock, useClock } from "../../src/lib/clock";
+import { describe, expect, it } from "vitest";
+import { manualClockPerTest } from "../helpers/clock";
 import { FAKE_DEEPGRAM_API_KEY } from "../fakes/keys";
 import { DeepgramLive } from "../../src/voice/providers/deepgram-live";
 import { FAKES, answeredCall, callStub, connectMedia, control, eventually, recorded, transcriptOf, uniqueTag } from "./helpers";
 
 const START = Date.UTC(2030, 1, 9, 15, 0, 0);
-let clock = manualClock(START);
-let restore = () => {};
-beforeEach(() => {
-  clock = manualClock(START);
-  restore = useClock(clock);
-});
-afterEach(() => restore());
+const clock = manualClockPerTest(START);
 
 const connections = (tag: string) => control<any[]>(`/__fakes/deepgram/connections?tag=${tag}`);
 

@@ -9,6 +9,7 @@ import {
   percentile,
   playedPrefix,
   shiftDeepgramTimes,
+  streamStartProblem,
   transcriptTurn,
   turnLatency,
 } from "../../src/voice/session-rules";
@@ -131,6 +132,20 @@ describe("session configuration", () => {
     const plain = voiceSessionConfig({ ...agent, greeting: "  ", llm: { provider: "openai", model: "gpt-4o-mini" } }, voice, { variables: {}, settings: {} }, { OPENAI_BASE_URL: "https://api.openai.com/v1" });
     expect(plain).toMatchObject({ greeting: null, llm: { baseUrl: "https://api.openai.com/v1" } });
   });
+
+  it("takes the agent's interruption settings over the defaults, and fills its max_duration message", () => {
+    const call = { variables: { first_name: "Ana" }, settings: {} };
+    const env = { OPENAI_BASE_URL: "https://api.openai.com/v1" };
+    expect(voiceSessionConfig(agent, voice, call, env)).toMatchObject({
+      bargeIn: { enabled: true, minWords: 2, minSpeechMs: 400 },
+      maxDurationMessage: "I'm sorry, we've reached the time limit for this call. Thank you for your time, goodbye.",
+    });
+    const tuned = { ...agent, interruption: { enabled: false, min_words: 4, min_speech_ms: 900 }, maxDurationMessage: "Out of time, {{first_name}}. Bye!" };
+    expect(voiceSessionConfig(tuned, voice, call, env)).toMatchObject({
+      bargeIn: { enabled: false, minWords: 4, minSpeechMs: 900 },
+      maxDurationMessage: "Out of time, Ana. Bye!",
+    });
+  });
 });
 
 describe("provider requests", () => {
@@ -198,5 +213,37 @@ describe("inbound frame order", () => {
     const mid = new FrameReorderer(2);
     expect(ids([...mid.push(502, frame(2)), ...mid.push(501, frame(1))])).toEqual([]);
     expect(ids(mid.push(503, frame(3)))).toEqual([1, 2, 3]);
+  });
+});
+
+describe("a media stream's start", () => {
+  const PCMU = { encoding: "PCMU", sample_rate: 8000, channels: 1 };
+
+  it("serves μ-law at 8000 Hz mono under Telnyx's names (PCMU; audio/x-mulaw in its older docs) and Twilio's", () => {
+    expect(streamStartProblem("telnyx", { format: PCMU, callControlId: "v3:a" }, "v3:a")).toBeNull();
+    expect(streamStartProblem("telnyx", { format: { encoding: "audio/x-mulaw", sample_rate: 8000, channels: 1 }, callControlId: "v3:a" }, "v3:a")).toBeNull();
+    expect(streamStartProblem("twilio", { format: { encoding: "audio/x-mulaw", sampleRate: 8000, channels: 1 } }, "CA1")).toBeNull();
+    expect(streamStartProblem("twilio", { format: undefined }, "CA1")).toBeNull();
+  });
+
+  it.each([
+    [{ encoding: "PCMA", sample_rate: 8000, channels: 1 }],
+    [{ encoding: "L16", sample_rate: 16000, channels: 1 }],
+    [{ encoding: "PCMU", sample_rate: 16000, channels: 1 }],
+    [{ encoding: "PCMU", sample_rate: 8000, channels: 2 }],
+    [{ sample_rate: 8000 }],
+    ["PCMU"],
+    [undefined],
+  ])("refuses a Telnyx stream declaring %j", (format) => {
+    expect(streamStartProblem("telnyx", { format, callControlId: "v3:a" }, "v3:a")).toMatchObject({ reason: "format" });
+  });
+
+  it("refuses a Twilio stream whose mediaFormat is not μ-law 8 kHz mono", () => {
+    expect(streamStartProblem("twilio", { format: { encoding: "audio/x-l16", sampleRate: 16000, channels: 1 } }, "CA1")).toMatchObject({ reason: "format" });
+  });
+
+  it("refuses a Telnyx stream naming another call, or none", () => {
+    expect(streamStartProblem("telnyx", { format: PCMU, callControlId: "v3:b" }, "v3:a")).toMatchObject({ reason: "identity" });
+    expect(streamStartProblem("telnyx", { format: PCMU }, "v3:a")).toMatchObject({ reason: "identity" });
   });
 });

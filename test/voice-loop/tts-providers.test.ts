@@ -1,16 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { manualClockPerTest } from "../helpers/clock";
 import { FRAME_BYTES, TTS_MS_PER_CHAR, TTS_TONE_HZ, decodeMulaw, estimateFrequency, fromBase64 } from "../fakes/audio";
-import { manualClock, useClock } from "../../src/lib/clock";
 import { VOICES, answeredCall, connectMedia, recorded, transcriptOf, uniqueTag } from "./helpers";
 
 const START = Date.UTC(2030, 1, 8, 15, 0, 0);
-let clock = manualClock(START);
-let restore = () => {};
-beforeEach(() => {
-  clock = manualClock(START);
-  restore = useClock(clock);
-});
-afterEach(() => restore());
+const clock = manualClockPerTest(START);
 
 describe("voice loop: TTS providers", () => {
   it.each([

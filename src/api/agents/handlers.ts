@@ -1,7 +1,7 @@
 import { asc, desc, eq, inArray, or, sql, type SQLWrapper } from "drizzle-orm";
 import { agents, knowledgeBases, phoneNumbers, tools, voices } from "../../db/schema";
 import type { TenantDb } from "../../db/tenant";
-import { AGENT_DEFAULTS, checkDuration, checkTemplate, parseSeconds, uniqueIds, type FieldProblem } from "../../domain/agents";
+import { AGENT_DEFAULTS, agentInterruption, checkDuration, checkTemplate, parseSeconds, uniqueIds, type FieldProblem } from "../../domain/agents";
 import { templateVariables } from "../../domain/templating";
 import { ok, okList } from "../../lib/envelope";
 import { invalidField, notFound } from "../../lib/errors";
@@ -35,6 +35,8 @@ function agentView(row: AgentRow, voiceName: string | null, numbers: { inbound: 
     join_timeout: row.joinTimeout,
     inactivity_timeout: row.inactivityTimeout,
     inactivity_message: row.inactivityMessage,
+    interruption: agentInterruption(row.interruption),
+    max_duration_message: row.maxDurationMessage,
     llm: row.llm,
     stt: row.stt,
     inbound_phone_numbers: numbers.inbound,
@@ -191,6 +193,8 @@ export const createAgent: AppRouteHandler<typeof routes.createAgent> = async (c)
       joinTimeout: input.join_timeout !== undefined ? parseSeconds(input.join_timeout) : AGENT_DEFAULTS.joinTimeoutSeconds,
       inactivityTimeout: input.inactivity_timeout ?? AGENT_DEFAULTS.inactivityTimeoutSeconds,
       inactivityMessage: input.inactivity_message ?? null,
+      interruption: input.interruption ? agentInterruption(null, input.interruption) : null,
+      maxDurationMessage: input.max_duration_message ?? null,
       llm,
       stt: input.stt ?? AGENT_DEFAULTS.stt,
       createdAt: at,
@@ -233,6 +237,8 @@ export const updateAgent: AppRouteHandler<typeof routes.updateAgent> = async (c)
       joinTimeout: input.join_timeout === undefined ? undefined : parseSeconds(input.join_timeout),
       inactivityTimeout: input.inactivity_timeout,
       inactivityMessage: input.inactivity_message,
+      interruption: input.interruption ? agentInterruption(current.interruption, input.interruption) : undefined,
+      maxDurationMessage: input.max_duration_message,
       llm,
       stt: input.stt,
       updatedAt: new Date(c.get("clock").now()).toISOString(),

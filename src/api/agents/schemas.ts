@@ -31,6 +31,20 @@ const SttSettings = z
   })
   .openapi("SttSettings");
 
+const InterruptionSettings = z
+  .object({
+    enabled: z.boolean().optional().openapi({ description: "false: the agent always finishes what it is saying (default true)" }),
+    min_words: z.number().int().min(1).max(10).optional().openapi({
+      description: 'Words from the caller that stop the agent; fillers ("okay", "mm-hmm") never count (default 2)',
+      example: 2,
+    }),
+    min_speech_ms: z.number().int().min(100).max(5000).optional().openapi({
+      description: "Voiced caller audio (ms) that stops the agent when words do not decide it (default 400)",
+      example: 400,
+    }),
+  })
+  .openapi("InterruptionSettings");
+
 const LanguageHint = z
   .string()
   .regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, "Must be a BCP-47 tag such as en-US")
@@ -60,6 +74,11 @@ const agentFields = {
   join_timeout: Seconds.openapi({ example: 30, description: "Seconds the callee has to answer" }),
   inactivity_timeout: z.number().int().min(2).max(600).openapi({ description: "Seconds of silence before a re-prompt", example: 10 }),
   inactivity_message: z.string().max(1000).nullable().openapi({ example: "Are you still there?" }),
+  interruption: InterruptionSettings.openapi({ description: "When caller speech interrupts the agent (barge-in); fields not sent keep their value" }),
+  max_duration_message: z.string().trim().min(1).max(1000).nullable().openapi({
+    description: "Said shortly before max_duration, after which the agent hangs up; null: a default goodbye",
+    example: "We're out of time for today. Thanks for calling, goodbye.",
+  }),
   llm: LlmSettings,
   stt: SttSettings,
 };
@@ -83,6 +102,8 @@ export const CreateAgentBody = z
     join_timeout: agentFields.join_timeout.optional(),
     inactivity_timeout: agentFields.inactivity_timeout.optional(),
     inactivity_message: agentFields.inactivity_message.optional(),
+    interruption: agentFields.interruption.optional(),
+    max_duration_message: agentFields.max_duration_message.optional(),
     llm: agentFields.llm.optional(),
     stt: agentFields.stt.optional(),
   })
@@ -125,6 +146,8 @@ export const AgentSchema = z
     join_timeout: z.number().int(),
     inactivity_timeout: z.number().int(),
     inactivity_message: z.string().nullable(),
+    interruption: z.object({ enabled: z.boolean(), min_words: z.number().int(), min_speech_ms: z.number().int() }),
+    max_duration_message: z.string().nullable(),
     llm: LlmSettings,
     stt: SttSettings,
     inbound_phone_numbers: z.array(NumberRef),

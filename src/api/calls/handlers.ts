@@ -1,6 +1,7 @@
 import { desc, eq, gte, inArray, lt } from "drizzle-orm";
 import { calls } from "../../db/schema";
-import { createOutboundCall, callObject } from "../../calls/engine";
+import { createOutboundCall, createWebCall as startWebCall, callObject } from "../../calls/engine";
+import { webCallSocketUrl } from "../../calls/web-call-tokens";
 import { recordingLink } from "../../calls/recording-links";
 import { statusesForFilter, isTerminal, type CallStatus, type EndReason } from "../../domain/calls";
 import { parseSeconds } from "../../domain/agents";
@@ -65,6 +66,26 @@ export const createCall: AppRouteHandler<typeof routes.createCall> = async (c) =
     },
   });
   return ok(c, callView(await tenant.get(calls, id, "Call")), 201);
+};
+
+export const createWebCall: AppRouteHandler<typeof routes.createWebCall> = async (c) => {
+  const body = c.req.valid("json");
+  const tenant = c.get("tenant");
+  const { id, token, expiresAt } = await startWebCall(c.env, tenant, c.get("clock").now(), {
+    agentId: body.agent_id,
+    variables: stringify(body.variables),
+    metadata: body.metadata ?? {},
+  });
+  return ok(
+    c,
+    {
+      call: callView(await tenant.get(calls, id, "Call")),
+      token,
+      expires_at: new Date(expiresAt).toISOString(),
+      websocket_url: webCallSocketUrl(c.env.PUBLIC_BASE_URL, id, token),
+    },
+    201,
+  );
 };
 
 export const listCalls: AppRouteHandler<typeof routes.listCalls> = async (c) => {

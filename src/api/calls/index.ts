@@ -4,6 +4,7 @@ import * as routes from "./routes";
 
 export const callsRouter = createRouter();
 register(callsRouter, routes.createCall, handlers.createCall);
+register(callsRouter, routes.createWebCall, handlers.createWebCall);
 register(callsRouter, routes.bulkDeleteCalls, handlers.bulkDeleteCalls);
 register(callsRouter, routes.listCalls, handlers.listCalls);
 register(callsRouter, routes.getCall, handlers.getCall);

@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { conflictResponse, dataEnvelope, errorResponses, IdParams, jsonBody, jsonResponse, listEnvelope } from "../../lib/openapi";
 import { idempotent } from "../../middleware/idempotency";
-import { BulkDeleteBody, BulkDeleteResult, CallSchema, CreateCallBody, ListCallsQuery, RecordingSchema, TranscriptSchema } from "./schemas";
+import { BulkDeleteBody, BulkDeleteResult, CallSchema, CreateCallBody, CreateWebCallBody, ListCallsQuery, RecordingSchema, TranscriptSchema, WebCallSchema } from "./schemas";
 
 const tags = ["Calls"];
 
@@ -15,6 +15,25 @@ export const createCall = createRoute({
   middleware: [idempotent] as const,
   request: { body: jsonBody(CreateCallBody) },
   responses: { 201: jsonResponse(dataEnvelope(CallSchema), "The queued call"), ...errorResponses },
+});
+
+export const createWebCall = createRoute({
+  method: "post",
+  path: "/calls/web",
+  tags,
+  summary: "Start a browser test call",
+  description: [
+    "Creates a `webrtc` call with the agent (active, like POST /calls; no phone number needed) and returns a single-use `token`, valid 60 s, already set in `websocket_url`. The browser opens that WebSocket (no API key: the token is the authorisation; a missing, wrong or expired token is 401, a used one 403). The call starts `queued`, turns `in_progress` when the browser connects (no ringing) and ends `completed` with `hangup_by_contact` when the browser sends `hangup` or closes the socket, or like any call (`hangup_by_api`, `max_duration`, `inactivity`, `provider_error`). Unconnected when the token expires, it ends `failed` / `no_answer`. It takes one of the organization's concurrent-call slots at once: with none free the answer is 409 `concurrency_limit_reached` and no call is kept. Billed per minute like any call. Accepts `Idempotency-Key`.",
+    "",
+    "**Socket protocol.** Browser → server: binary messages of PCM16 little-endian mono 16 kHz (any whole number of samples up to 1 s per message, e.g. 20 ms = 640 bytes; an odd length or more than 1 s is answered with an `error` message and dropped); text `{\"type\":\"mark\",\"name\":…}` (echo a server mark once the audio before it has played) and `{\"type\":\"hangup\"}`. Server → browser: `{\"type\":\"ready\",\"call_id\":…,\"sample_rate\":16000}` on connect, binary PCM16 little-endian mono 16 kHz agent audio, `{\"type\":\"mark\",\"name\":…}`, `{\"type\":\"clear\"}` (drop queued audio: the user interrupted), `{\"type\":\"error\",\"code\":…,\"message\":…}` and `{\"type\":\"ended\",\"end_reason\":…}` before the server closes the socket.",
+  ].join("\n"),
+  middleware: [idempotent] as const,
+  request: { body: jsonBody(CreateWebCallBody) },
+  responses: {
+    201: jsonResponse(dataEnvelope(WebCallSchema), "The queued call, its token and socket URL"),
+    ...conflictResponse,
+    ...errorResponses,
+  },
 });
 
 export const listCalls = createRoute({

@@ -1,5 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { CALL_STATUSES, END_REASONS } from "../../domain/calls";
+
+const CALL_DIRECTIONS = ["outbound", "inbound", "webrtc"] as const;
 import { E164, LimitOffsetQuery } from "../../lib/openapi";
 
 const Seconds = z.union([z.number().int().min(1), z.string().regex(/^\d+s$/, 'Must be whole seconds, e.g. 30 or "30s"')]);
@@ -54,7 +56,7 @@ export const CallSchema = z
     agent_id: z.string(),
     status: z.enum(CALL_STATUSES),
     end_reason: z.enum(END_REASONS).nullable(),
-    direction: z.enum(["outbound", "inbound"]),
+    direction: z.enum(CALL_DIRECTIONS).openapi({ description: '`webrtc`: a browser call (POST /calls/web); its `to`/`from` are "web"' }),
     to_number: z.string(),
     from_number: z.string(),
     to: z.string(),
@@ -79,12 +81,29 @@ export const CallSchema = z
   })
   .openapi("Call");
 
+export const CreateWebCallBody = z
+  .object({
+    agent_id: z.string().min(1).max(100),
+    variables: CreateCallBody.shape.variables,
+    metadata: CreateCallBody.shape.metadata,
+  })
+  .openapi("CreateWebCall");
+
+export const WebCallSchema = z
+  .object({
+    call: CallSchema,
+    token: z.string().openapi({ description: "Single-use connect token, already in `websocket_url`", example: "wct1.1893456060000.5f0c…" }),
+    expires_at: z.string().openapi({ description: "Connect before this (60 s after creation), or the call ends `failed` / `no_answer`" }),
+    websocket_url: z.string().openapi({ example: "wss://api.truedy.example/web-calls/0193a5b2-7c1e-7d2a-9f10-2b3c4d5e6f70/stream?token=wct1.…" }),
+  })
+  .openapi("WebCall");
+
 export const ListCallsQuery = LimitOffsetQuery.extend({
   status: z
     .enum([...CALL_STATUSES, "in-progress", "ended"])
     .optional()
     .openapi({ description: "`in-progress` and `ended` are accepted as aliases of `in_progress` and `completed`" }),
-  direction: z.enum(["outbound", "inbound"]).optional(),
+  direction: z.enum(CALL_DIRECTIONS).optional(),
   agent_id: z.string().max(100).optional(),
   batch_call_id: z.string().max(100).optional(),
   created_after: z.iso.datetime({ offset: true }).optional(),

@@ -1,0 +1,455 @@
+import { FRAME_BYTES, SAMPLE_RATE, concatBytes, fromBase64, mulawMs, silenceFrames, speechFrames, toBase64, toFrames } from "./audio";
+import { MediaConnectError, type MarkMode } from "./media-client";
+
+/**
+ * Plays Telnyx's side of a bidirectional media stream (Call Control `stream_url` with
+ * `stream_bidirectional_mode: "rtp"` and PCMU both ways; realtime.md §2) against our media
+ * endpoint, from a test running in workerd: fetch with `Upgrade: websocket`, then
+ * `webSocket.accept()`.
+ *
+ *   const telnyx = await TelnyxMediaClient.connect({ url, fetcher: exports.default, callControlId });
+ *   telnyx.begin();                       // connected + start
+ *   await telnyx.speak(600);              // 600 ms of voiced audio as 30 media frames
+ *   await telnyx.waitForAudio(200);       // the agent's reply
+ *   telnyx.stop(); telnyx.close();
+ *
+ * What Telnyx sends, as its docs show it (all JSON text; numbers as strings):
+ *   {"event":"connected","version":"1.0.0"}
+ *   {"event":"start","sequence_number":"1","stream_id":"…","start":{"user_id","call_control_id",
+ *     "call_session_id","from","to","client_state","custom_parameters",
+ *     "media_format":{"encoding":"PCMU","sample_rate":8000,"channels":1}}}
+ *   {"event":"media","sequence_number":"2","stream_id":"…","media":{"track":"inbound","chunk":"1","timestamp":"0","payload":"<base64>"}}
+ *   {"event":"dtmf","sequence_number","stream_id","occurred_at","dtmf":{"digit":"1"}}
+ *   {"event":"mark","sequence_number","stream_id","mark":{"name":"…"}}    (the echo of one of ours)
+ *   {"event":"error","sequence_number","stream_id","error":{"title","code","detail"}}
+ *   {"event":"stop","sequence_number","stream_id","stop":{"user_id","call_control_id"}}
+ * `sequence_number` counts every frame from the start (1); `chunk` counts media frames (1…);
+ * `timestamp` is ms of audio sent (virtual time), so a test sends seconds of audio at once unless
+ * it asks for `paceMs`. Telnyx does not promise frame order: `sendAudio(…, {order})` sends the
+ * numbered frames in another order.
+ *
+ * What we may send back in rtp mode, and what this client holds against it (`errors`):
+ *   {"event":"media","media":{"payload":"<base64 PCMU>"}}  20 ms to 30 s of audio per message
+ *   {"event":"mark","mark":{"name":"…"}}
+ *   {"event":"clear"}
+ * Anything else is listed: binary or non-JSON messages, unknown events, fields Telnyx's frames do
+ * not have (a Twilio `streamSid`, a `stream_id`, anything beside the ones above), payloads that
+ * are not base64 or hold less than 20 ms (160 bytes) or more than 30 s of μ-law, and anything
+ * sent before our `start`.
+ *
+ * Playback mirrors Telnyx: `media` joins a play queue, a `mark` comes back (same name) once the
+ * audio queued before it has played (at once when nothing is queued), and `clear` empties the
+ * queue and sends every queued mark back. When audio "plays" depends on `marks`, as with the
+ * Twilio client: "immediate" (default), "manual" (`play(ms)` / `play()`), or "realtime" (8000
+ * bytes per wall-clock second).
+ */
+
+export interface TelnyxMediaClientOptions {
+  /** Our media endpoint: the `stream_url` we gave Telnyx (wss:// is fetched as https://). */
+  url: string;
+  /** Who to fetch through: `exports.default` (the worker), a DO stub, …; default the global fetch. */
+  fetcher?: { fetch(request: Request): Promise<Response> };
+  headers?: Record<string, string>;
+  /** The call's call_control_id (what `start.call_control_id` says). */
+  callControlId: string;
+  callSessionId?: string;
+  streamId?: string;
+  from?: string;
+  to?: string;
+  clientState?: string | null;
+  /** `start.media_format` as sent; PCMU 8000 mono unless a test wants another. */
+  mediaFormat?: Record<string, unknown>;
+  /** `media.track` of the caller's audio; Telnyx says `inbound`. */
+  track?: string;
+  marks?: MarkMode;
+}
+
+export interface TelnyxServerMessage {
+  event: string;
+  media?: { payload?: string };
+  mark?: { name?: string };
+  [key: string]: unknown;
+}
+
+export interface TelnyxReceived {
+  /** Date.now() at arrival. */
+  at: number;
+  message: TelnyxServerMessage;
+}
+
+type Queued = { audio: Uint8Array } | { mark: string };
+
+/** The fields each message Telnyx accepts may have (top level, then inside its object). */
+const ALLOWED: Record<string, { top: string[]; inner?: [string, string[]] }> = {
+  media: { top: ["event", "media"], inner: ["media", ["payload"]] },
+  mark: { top: ["event", "mark"], inner: ["mark", ["name"]] },
+  clear: { top: ["event"] },
+};
+
+/** Telnyx takes 20 ms to 30 s of audio per RTP `media` message: at 8 kHz μ-law, bytes. */
+const MIN_CHUNK_BYTES = (SAMPLE_RATE * 20) / 1000;
+const MAX_CHUNK_BYTES = SAMPLE_RATE * 30;
+
+const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+export class TelnyxMediaClient {
+  readonly streamId: string;
+  readonly callControlId: string;
+  readonly callSessionId: string;
+  readonly userId = crypto.randomUUID();
+  readonly received: TelnyxReceived[] = [];
+  readonly errors: string[] = [];
+  /** Names of the marks sent back, in order. */
+  readonly echoedMarks: string[] = [];
+  closed?: { code: number; reason: string; at: number };
+
+  private sequence = 0;
+  private chunk = 0;
+  private virtualMs = 0;
+  private started = false;
+  private readonly options: TelnyxMediaClientOptions;
+  private readonly marksMode: MarkMode;
+  private queue: Queued[] = [];
+  private playedBytes = 0;
+  private clearedBytes = 0;
+  private pump: ReturnType<typeof setInterval> | undefined;
+  private lastPump = 0;
+  private listeners = new Set<() => void>();
+
+  private constructor(
+    readonly ws: WebSocket,
+    options: TelnyxMediaClientOptions,
+  ) {
+    this.options = options;
+    this.callControlId = options.callControlId;
+    this.callSessionId = options.callSessionId ?? crypto.randomUUID();
+    this.streamId = options.streamId ?? crypto.randomUUID();
+    this.marksMode = options.marks ?? "immediate";
+    ws.addEventListener("message", (event) => this.onMessage(event.data));
+    ws.addEventListener("close", (event) => {
+      this.closed = { code: event.code, reason: event.reason, at: Date.now() };
+      clearInterval(this.pump);
+      try {
+        ws.close(event.code === 1005 || event.code === 1006 ? 1000 : event.code);
+      } catch {
+        // Already closed.
+      }
+      this.notify();
+    });
+    ws.addEventListener("error", () => this.notify());
+  }
+
+  /** Opens the stream (the handshake only; `begin()` sends `connected` and `start`). */
+  static async connect(options: TelnyxMediaClientOptions): Promise<TelnyxMediaClient> {
+    const fetcher = options.fetcher ?? { fetch: (request: Request) => fetch(request) };
+    const url = options.url.replace(/^ws(s?):\/\//, "http$1://");
+    const response = await fetcher.fetch(new Request(url, { headers: { Upgrade: "websocket", ...options.headers } }));
+    const ws = response.webSocket;
+    if (response.status !== 101 || !ws) throw new MediaConnectError(response.status, await response.text());
+    ws.accept();
+    return new TelnyxMediaClient(ws, options);
+  }
+
+  // ---- What Telnyx sends ----
+
+  private send(message: Record<string, unknown>) {
+    this.ws.send(JSON.stringify(message));
+  }
+
+  private nextSequence(): string {
+    return String(++this.sequence);
+  }
+
+  connected() {
+    this.send({ event: "connected", version: "1.0.0" });
+  }
+
+  start() {
+    this.started = true;
+    this.send({
+      event: "start",
+      sequence_number: this.nextSequence(),
+      start: {
+        user_id: this.userId,
+        call_control_id: this.callControlId,
+        call_session_id: this.callSessionId,
+        from: this.options.from ?? "+13122010094",
+        to: this.options.to ?? "+13122123456",
+        tags: [],
+        client_state: this.options.clientState ?? null,
+        custom_parameters: {},
+        media_format: this.options.mediaFormat ?? { encoding: "PCMU", sample_rate: 8000, channels: 1 },
+      },
+      stream_id: this.streamId,
+    });
+  }
+
+  /** `connected` then `start`, as Telnyx opens every stream. */
+  begin() {
+    this.connected();
+    this.start();
+  }
+
+  /**
+   * Sends μ-law audio as 20 ms `media` frames (re-cut into 160-byte frames), numbered in order.
+   * `order` maps each frame's index to the position it is sent at (a permutation), to play
+   * Telnyx's unordered delivery.
+   */
+  async sendAudio(audio: Uint8Array | Uint8Array[], options: { paceMs?: number; order?: (count: number) => number[] } = {}) {
+    const frames = toFrames(Array.isArray(audio) ? concatBytes(audio) : audio, FRAME_BYTES);
+    const messages = frames.map((frame) => {
+      const message = {
+        event: "media",
+        sequence_number: this.nextSequence(),
+        media: { track: this.options.track ?? "inbound", chunk: String(++this.chunk), timestamp: String(Math.round(this.virtualMs)), payload: toBase64(frame) },
+        stream_id: this.streamId,
+      };
+      this.virtualMs += mulawMs(frame.length);
+      return message;
+    });
+    const order = options.order ? options.order(messages.length) : messages.map((_, i) => i);
+    if ([...order].sort((a, b) => a - b).some((v, i) => v !== i)) throw new Error(`order is not a permutation of 0…${messages.length - 1}`);
+    for (const index of order) {
+      this.send(messages[index]);
+      if (options.paceMs) await new Promise((resolve) => setTimeout(resolve, options.paceMs));
+    }
+  }
+
+  /** `ms` of voiced audio. */
+  speak(ms: number, options: { paceMs?: number } = {}) {
+    return this.sendAudio(speechFrames(ms), options);
+  }
+
+  /** `ms` of silence. */
+  silence(ms: number, options: { paceMs?: number; noise?: number } = {}) {
+    return this.sendAudio(silenceFrames(ms, { noise: options.noise }), options);
+  }
+
+  dtmf(digit: string) {
+    this.send({ event: "dtmf", stream_id: this.streamId, occurred_at: new Date().toISOString(), sequence_number: this.nextSequence(), dtmf: { digit } });
+  }
+
+  /** Telnyx telling us it could not take something we sent (codes 100002–100005). */
+  streamError(code = "100003", title = "malformed_frame", detail = "The frame could not be parsed") {
+    this.send({ stream_id: this.streamId, event: "error", sequence_number: this.nextSequence(), error: { title, code, detail } });
+  }
+
+  /** The stream ended (the call hung up, or streaming_stop): Telnyx's last message. */
+  stop() {
+    this.send({ event: "stop", sequence_number: this.nextSequence(), stop: { user_id: this.userId, call_control_id: this.callControlId }, stream_id: this.streamId });
+  }
+
+  close(code = 1000, reason = "") {
+    clearInterval(this.pump);
+    try {
+      this.ws.close(code, reason);
+    } catch {
+      // Already closed.
+    }
+  }
+
+  /** Milliseconds of audio sent so far (the next frame's timestamp). */
+  get sentMs(): number {
+    return this.virtualMs;
+  }
+
+  // ---- What the server sends ----
+
+  private onMessage(data: string | ArrayBuffer) {
+    const at = Date.now();
+    if (typeof data !== "string") {
+      this.errors.push("binary message (Telnyx takes JSON text frames)");
+      return this.notify();
+    }
+    let message: TelnyxServerMessage;
+    try {
+      message = JSON.parse(data) as TelnyxServerMessage;
+    } catch {
+      this.errors.push(`not JSON: ${data.slice(0, 80)}`);
+      return this.notify();
+    }
+    if (typeof message !== "object" || message === null || Array.isArray(message)) {
+      this.errors.push(`not a JSON object: ${data.slice(0, 80)}`);
+      return this.notify();
+    }
+    this.received.push({ at, message });
+    if (!this.started) this.errors.push(`${message.event}: sent before the stream's start`);
+    const allowed = ALLOWED[message.event];
+    if (!allowed) {
+      this.errors.push(`unknown event ${JSON.stringify(message.event)}`);
+      return this.notify();
+    }
+    for (const key of Object.keys(message)) if (!allowed.top.includes(key)) this.errors.push(`${message.event}: unexpected field ${key}`);
+    if (allowed.inner) {
+      const [name, fields] = allowed.inner;
+      const inner = message[name];
+      if (typeof inner !== "object" || inner === null || Array.isArray(inner)) this.errors.push(`${message.event}: no ${name} object`);
+      else for (const key of Object.keys(inner)) if (!fields.includes(key)) this.errors.push(`${message.event}: unexpected field ${name}.${key}`);
+    }
+    switch (message.event) {
+      case "media": {
+        const payload = message.media?.payload;
+        if (typeof payload !== "string" || !STRICT_BASE64.test(payload)) {
+          this.errors.push("media: payload is not base64");
+          break;
+        }
+        const audio = fromBase64(payload);
+        if (audio.length < MIN_CHUNK_BYTES || audio.length > MAX_CHUNK_BYTES) this.errors.push(`media: ${mulawMs(audio.length)} ms of audio (Telnyx takes 20 ms to 30 s a message)`);
+        else this.enqueue({ audio });
+        break;
+      }
+      case "mark":
+        if (typeof message.mark?.name !== "string" || message.mark.name === "") this.errors.push("mark: no mark.name");
+        else this.enqueue({ mark: message.mark.name });
+        break;
+      case "clear":
+        this.clear();
+        break;
+    }
+    this.notify();
+  }
+
+  private enqueue(item: Queued) {
+    this.queue.push(item);
+    if (this.marksMode === "immediate") this.play();
+    else if ("mark" in item && this.queue.every((q) => "mark" in q)) this.play(0); // nothing queued: back at once
+    else if (this.marksMode === "realtime" && !this.pump) {
+      this.lastPump = Date.now();
+      this.pump = setInterval(() => {
+        const now = Date.now();
+        this.play(now - this.lastPump);
+        this.lastPump = now;
+        if (this.queue.length === 0) {
+          clearInterval(this.pump);
+          this.pump = undefined;
+        }
+      }, 10);
+    }
+  }
+
+  private echo(name: string) {
+    this.echoedMarks.push(name);
+    if (this.closed) return;
+    this.send({ event: "mark", sequence_number: this.nextSequence(), stream_id: this.streamId, mark: { name } });
+  }
+
+  /**
+   * Plays `ms` of the queued audio (all of it when omitted), sending back each mark whose audio
+   * has all played. Returns the ms actually played.
+   */
+  play(ms?: number): number {
+    let budget = ms === undefined ? Infinity : Math.floor((ms * SAMPLE_RATE) / 1000);
+    let played = 0;
+    while (this.queue.length) {
+      const head = this.queue[0];
+      if ("mark" in head) {
+        this.queue.shift();
+        this.echo(head.mark);
+        continue;
+      }
+      if (budget <= 0) break;
+      const take = Math.min(budget, head.audio.length);
+      played += take;
+      budget -= take;
+      if (take === head.audio.length) this.queue.shift();
+      else this.queue[0] = { audio: head.audio.subarray(take) };
+    }
+    this.playedBytes += played;
+    this.notify();
+    return mulawMs(played);
+  }
+
+  /** Telnyx's `clear`: stop playback, drop the queued audio, send the queued marks back. */
+  private clear() {
+    for (const item of this.queue) {
+      if ("audio" in item) this.clearedBytes += item.audio.length;
+      else this.echo(item.mark);
+    }
+    this.queue = [];
+  }
+
+  /** Every message with this event. */
+  events(event: string): TelnyxServerMessage[] {
+    return this.received.filter((r) => r.message.event === event).map((r) => r.message);
+  }
+
+  /** All outbound audio received (μ-law), including audio later cleared. */
+  get audio(): Uint8Array {
+    return concatBytes(this.events("media").map((m) => fromBase64(m.media!.payload!)));
+  }
+
+  get audioMs(): number {
+    return mulawMs(this.audio.length);
+  }
+
+  /** Audio "heard" by the caller so far. */
+  get playedMs(): number {
+    return mulawMs(this.playedBytes);
+  }
+
+  /** Audio dropped by `clear`s. */
+  get clearedMs(): number {
+    return mulawMs(this.clearedBytes);
+  }
+
+  /** Audio waiting to play. */
+  get queuedMs(): number {
+    return mulawMs(this.queue.reduce((n, q) => n + ("audio" in q ? q.audio.length : 0), 0));
+  }
+
+  get marks(): string[] {
+    return this.events("mark").map((m) => m.mark!.name!);
+  }
+
+  get clears(): number {
+    return this.events("clear").length;
+  }
+
+  // ---- Waiting ----
+
+  private notify() {
+    for (const listener of [...this.listeners]) listener();
+  }
+
+  /** Resolves when `condition()` holds (checked on every message, close and playout), or throws after the timeout. */
+  until<T>(condition: () => T | undefined | false, what: string, timeoutMs = 5000): Promise<T> {
+    const now = condition();
+    if (now) return Promise.resolve(now);
+    return new Promise<T>((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.listeners.delete(check);
+      };
+      const check = () => {
+        const value = condition();
+        if (value) {
+          done();
+          resolve(value);
+        }
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; received ${JSON.stringify(this.received.map((r) => r.message.event))}`));
+      }, timeoutMs);
+      this.listeners.add(check);
+    });
+  }
+
+  /** The first received message (from index `from`) matching `predicate`. */
+  waitFor(predicate: (message: TelnyxServerMessage) => boolean, options: { from?: number; timeoutMs?: number; what?: string } = {}): Promise<TelnyxServerMessage> {
+    return this.until(() => this.received.slice(options.from ?? 0).find((r) => predicate(r.message))?.message, options.what ?? "a matching message", options.timeoutMs);
+  }
+
+  waitForEvent(event: string, options: { from?: number; timeoutMs?: number } = {}): Promise<TelnyxServerMessage> {
+    return this.waitFor((m) => m.event === event, { ...options, what: `a ${event} message` });
+  }
+
+  /** Resolves once at least `ms` of outbound audio has arrived. */
+  waitForAudio(ms: number, timeoutMs = 5000): Promise<number> {
+    return this.until(() => (this.audioMs >= ms ? this.audioMs : undefined), `${ms} ms of audio`, timeoutMs);
+  }
+
+  waitForClose(timeoutMs = 5000): Promise<{ code: number; reason: string }> {
+    return this.until(() => this.closed, "the socket to close", timeoutMs);
+  }
+}
