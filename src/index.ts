@@ -2,6 +2,7 @@ import { createApp } from "./app";
 import { openDatabase } from "./db/tenant";
 import { purgeExpiredIdempotencyKeys } from "./db/idempotency";
 import { configureClock, currentClock } from "./lib/clock";
+import { handleKnowledgeBatch, handleKnowledgeDeadLetters, KNOWLEDGE_DLQ_NAME, KNOWLEDGE_QUEUE_NAME } from "./knowledge/ingest";
 import { handleWebhookBatch, handleWebhookDeadLetters } from "./webhooks/deliver";
 import { sweepWebhooks } from "./webhooks/sweep";
 
@@ -19,7 +20,9 @@ export default {
 
   async queue(batch, env) {
     configureClock(env);
-    if (batch.queue.endsWith("-dlq")) await handleWebhookDeadLetters(batch, env, currentClock());
+    if (batch.queue === KNOWLEDGE_QUEUE_NAME) await handleKnowledgeBatch(batch, env, currentClock());
+    else if (batch.queue === KNOWLEDGE_DLQ_NAME) await handleKnowledgeDeadLetters(batch, env, currentClock());
+    else if (batch.queue.endsWith("-dlq")) await handleWebhookDeadLetters(batch, env, currentClock());
     else await handleWebhookBatch(batch, env, currentClock());
   },
 

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { blob, index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import type { AgentInterruption } from "../domain/agents";
 import type { CampaignStats, CampaignStatus, RetryPolicy, RotationStrategy } from "../domain/campaigns";
 import type { ToolDefinition } from "../domain/tools";
@@ -72,13 +72,23 @@ export const voices = sqliteTable(
     gender: text("gender"),
     description: text("description"),
     status: text("status", { enum: ["active", "training", "failed"] }).notNull(),
+    /** Cloning (src/api/voices/training.ts): the attempt last claimed against ElevenLabs. */
+    trainingAttempts: integer("training_attempts").notNull().default(0),
+    /** While training: when the next attempt is due (or the current one's lease ends); the cron sweep re-sends overdue ones. */
+    trainingNextAttemptAt: text("training_next_attempt_at"),
+    /** Why the clone failed (or, while still training, why the last attempt did). */
+    trainingError: text("training_error"),
     ...timestamps,
   },
   (t) => [
     index("voices_org_idx").on(t.orgId, t.name),
     // An org imports a provider voice once. Catalogue rows have a NULL org_id, which SQLite
-    // treats as distinct, so the catalogue never collides with an org's import.
-    uniqueIndex("voices_org_provider_voice_idx").on(t.orgId, t.provider, t.providerVoiceId),
+    // treats as distinct, so the catalogue never collides with an org's import. A clone has no
+    // provider id ('') until ElevenLabs made it, so those rows are left out.
+    uniqueIndex("voices_org_provider_voice_idx")
+      .on(t.orgId, t.provider, t.providerVoiceId)
+      .where(sql`provider_voice_id <> ''`),
+    index("voices_training_idx").on(t.status, t.trainingNextAttemptAt),
   ],
 );
 
@@ -164,10 +174,49 @@ export const knowledgeSources = sqliteTable(
     /** R2 object key of an uploaded document. */
     objectKey: text("object_key"),
     urls: text("urls", { mode: "json" }).$type<string[]>(),
+    /** Web sources: how far the crawl follows same-site links. */
+    crawl: text("crawl", { mode: "json" }).$type<{ max_depth: number; max_pages: number }>(),
     chunkCount: integer("chunk_count").notNull().default(0),
+    /** PDF pages read, or web pages indexed, by the last ingestion; null for other documents. */
+    pageCount: integer("page_count"),
+    /**
+     * Changes every time an ingestion is queued; a queue message carries the token it was sent
+     * with, and its writes only land while the token is still current (src/knowledge/store.ts).
+     */
+    ingestToken: text("ingest_token"),
     ...timestamps,
   },
   (t) => [index("knowledge_sources_kb_idx").on(t.orgId, t.knowledgeBaseId)],
+);
+
+/**
+ * The indexed text of the sources: ~800-character overlapping chunks. `id` is the rowid that the
+ * FTS5 index `knowledge_chunks_fts` (migration 0011, kept in sync by triggers) points at.
+ * `embedding` is a float32 vector (little-endian, unit length) when the knowledge base has an
+ * embedding model. Written and searched by src/knowledge/store.ts, always scoped by org_id.
+ */
+export const knowledgeChunks = sqliteTable(
+  "knowledge_chunks",
+  {
+    id: integer("id").primaryKey(),
+    orgId: text("org_id").notNull(),
+    knowledgeBaseId: text("knowledge_base_id")
+      .notNull()
+      .references(() => knowledgeBases.id, { onDelete: "cascade" }),
+    sourceId: text("source_id")
+      .notNull()
+      .references(() => knowledgeSources.id, { onDelete: "cascade" }),
+    ordinal: integer("ordinal").notNull(),
+    text: text("text").notNull(),
+    /** The page a web chunk came from. */
+    url: text("url"),
+    embedding: blob("embedding", { mode: "buffer" }),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("knowledge_chunks_source_ordinal_idx").on(t.sourceId, t.ordinal),
+    index("knowledge_chunks_kb_idx").on(t.orgId, t.knowledgeBaseId),
+  ],
 );
 
 export const contactFolders = sqliteTable(

@@ -12,6 +12,8 @@ export const BODY_LIMITS: { pattern: RegExp; maxBytes: number }[] = [
   { pattern: /\/(contacts|dnc)\/import$/, maxBytes: 20 * MB },
   // 50 MB documents arrive base64-encoded inside JSON (4/3 larger) plus a little envelope.
   { pattern: /\/knowledge-bases\/[^/]+\/sources\/document$/, maxBytes: 70 * MB },
+  // Voice samples: up to 25 MB of audio in all (src/api/voices/samples.ts), base64 inside JSON.
+  { pattern: /\/voices\/clone$/, maxBytes: 36 * MB },
 ];
 export const DEFAULT_BODY_LIMIT = 1 * MB;
 

@@ -1,4 +1,5 @@
 import { and, asc, eq, isNull, lt } from "drizzle-orm";
+import { sweepVoiceTraining } from "../api/voices/training";
 import { events, webhookDeliveries } from "../db/schema";
 import type { Database } from "../db/tenant";
 import type { WebhookMessage } from "./messages";
@@ -11,10 +12,15 @@ const SWEEP_LIMIT = 500;
 
 /**
  * The cron-driven safety net behind at-least-once delivery: re-enqueues events whose dispatch
- * message was never sent or never processed, and deliveries whose next attempt is long overdue.
+ * message was never sent or never processed, deliveries whose next attempt is long overdue, and
+ * voice clones whose next attempt is (src/api/voices/training.ts).
  * Runs across organizations because it only moves ids; the consumer re-derives the org from rows.
  */
-export async function sweepWebhooks(db: Database, queue: Queue<WebhookMessage>, nowMs: number): Promise<{ events: number; deliveries: number }> {
+export async function sweepWebhooks(
+  db: Database,
+  queue: Queue<WebhookMessage>,
+  nowMs: number,
+): Promise<{ events: number; deliveries: number; voice_clones: number }> {
   const [stuckEvents, overdue] = await db.batch([
     db
       .select({ id: events.id })
@@ -35,5 +41,7 @@ export async function sweepWebhooks(db: Database, queue: Queue<WebhookMessage>, 
   ];
   // sendBatch takes at most 100 messages.
   for (let i = 0; i < messages.length; i += 100) await queue.sendBatch(messages.slice(i, i + 100));
-  return { events: stuckEvents.length, deliveries: overdue.length };
+  // Voice clones travel on the same queue, so their lost attempts are re-sent here too.
+  const voiceClones = await sweepVoiceTraining(db, queue, nowMs);
+  return { events: stuckEvents.length, deliveries: overdue.length, voice_clones: voiceClones };
 }

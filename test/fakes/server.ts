@@ -107,7 +107,8 @@ async function loadFakes(): Promise<Fake[]> {
       import("./cartesia"),
       import("./media-sink"),
     ]);
-  return [twilioFake, telnyxFake, elevenlabsFake, receiverFake, deepgramFake, openaiFake, cartesiaFake, mediaSinkFake];
+  const { websiteFake } = await import("./website");
+  return [twilioFake, telnyxFake, elevenlabsFake, receiverFake, deepgramFake, openaiFake, cartesiaFake, mediaSinkFake, websiteFake];
 }
 
 const recorded: RecordedRequest[] = [];

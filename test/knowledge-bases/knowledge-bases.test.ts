@@ -4,6 +4,7 @@ import { manualClock, useClock } from "../../src/lib/clock";
 import { toBase64 } from "../../src/lib/crypto";
 import { newOrg, type ApiClient } from "../helpers/api";
 import { deleteAgentRow, insertAgentRow } from "../helpers/agent-rows";
+import { ready, settled } from "./helpers";
 
 let restoreClock = () => {};
 afterEach(() => restoreClock());
@@ -31,6 +32,21 @@ async function createKb(client: ApiClient, name = "Product FAQ") {
 }
 
 const objectKey = (orgId: string, kbId: string, sourceId: string) => `kb/${orgId}/${kbId}/${sourceId}`;
+
+/**
+ * A source row written straight to D1, with no ingestion queued (no ingest token): for tests of
+ * listing and status rules that must not race the real ingestion consumer.
+ */
+async function insertSource(orgId: string, kbId: string, fields: { name: string; kind?: "document" | "web"; status: string; chunkCount?: number; createdAt: string }) {
+  const id = crypto.randomUUID();
+  await env.DB.prepare(
+    `INSERT INTO knowledge_sources (id, org_id, knowledge_base_id, name, kind, status, chunk_count, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  )
+    .bind(id, orgId, kbId, fields.name, fields.kind ?? "document", fields.status, fields.chunkCount ?? 0, fields.createdAt, fields.createdAt)
+    .run();
+  return { id };
+}
 
 async function expectFieldError(res: { status: number; body: any }, field: string) {
   expect(res.status, JSON.stringify(res.body)).toBe(422);
@@ -99,16 +115,18 @@ describe("knowledge base CRUD", () => {
   it("derives the status from the sources", async () => {
     const org = await newOrg();
     const kb = await createKb(org);
-    const source = (await org.post(`/knowledge-bases/${kb.id}/sources/document`, textDocument())).body.data;
+    const pending = await insertSource(org.orgId, kb.id, { name: "Pending", status: "processing", createdAt: "2026-11-25T12:00:00.000Z" });
     expect((await org.get(`/knowledge-bases/${kb.id}`)).body.data.status).toBe("processing");
 
-    await env.DB.prepare("UPDATE knowledge_sources SET status = 'failed', error = 'unreadable' WHERE id = ?").bind(source.id).run();
+    await env.DB.prepare("UPDATE knowledge_sources SET status = 'failed', error = 'unreadable' WHERE id = ?").bind(pending.id).run();
     expect((await org.get(`/knowledge-bases/${kb.id}`)).body.data.status).toBe("failed");
 
-    const second = (await org.post(`/knowledge-bases/${kb.id}/sources/web`, { name: "Web", urls: ["https://example.com/a"] })).body.data;
-    await env.DB.prepare("UPDATE knowledge_sources SET status = 'ready', chunk_count = 7 WHERE id = ?").bind(second.id).run();
-    expect((await org.get(`/knowledge-bases/${kb.id}`)).body.data).toMatchObject({ status: "ready", source_count: 2, chunk_count: 7 });
-    expect((await org.get(`/knowledge-bases/${kb.id}/sources/${source.id}`)).body.data).toMatchObject({ status: "failed", error: "unreadable" });
+    // A real ingestion: the source becomes ready and its chunks count for the knowledge base.
+    const second = (await org.post(`/knowledge-bases/${kb.id}/sources/document`, textDocument())).body.data;
+    const done = await ready(org, kb.id, second.id);
+    expect(done.chunk_count).toBe(1);
+    expect((await org.get(`/knowledge-bases/${kb.id}`)).body.data).toMatchObject({ status: "ready", source_count: 2, chunk_count: 1 });
+    expect((await org.get(`/knowledge-bases/${kb.id}/sources/${pending.id}`)).body.data).toMatchObject({ status: "failed", error: "unreadable" });
   });
 
   it("deletes a knowledge base with its sources and stored files", async () => {
@@ -173,7 +191,9 @@ describe("document sources", () => {
       content_type: "text/markdown",
       size_bytes: size,
       urls: null,
+      crawl: null,
       chunk_count: 0,
+      page_count: null,
       created_at: expect.any(String),
       updated_at: expect.any(String),
     });
@@ -259,6 +279,7 @@ describe("web sources", () => {
       type: "web",
       status: "processing",
       urls: ["https://help.example.com/returns", "https://help.example.com/shipping"],
+      crawl: { max_depth: 1, max_pages: 20 },
       file_name: null,
       content_type: null,
       size_bytes: null,
@@ -276,23 +297,22 @@ describe("web sources", () => {
     await expectFieldError(await post(["nope"]), "urls.0");
     await expectFieldError(await post([]), "urls");
     await expectFieldError(await post(Array.from({ length: 101 }, (_, i) => `https://example.com/${i}`)), "urls");
+    await expectFieldError(await org.post(`/knowledge-bases/${kb.id}/sources/web`, { name: "Web", urls: ["https://example.com/"], max_depth: 4 }), "max_depth");
+    await expectFieldError(await org.post(`/knowledge-bases/${kb.id}/sources/web`, { name: "Web", urls: ["https://example.com/"], max_pages: 0 }), "max_pages");
+    await expectFieldError(await org.post(`/knowledge-bases/${kb.id}/sources/web`, { name: "Web", urls: ["https://example.com/"], max_pages: 101 }), "max_pages");
     expect((await org.get(`/knowledge-bases/${kb.id}/sources`)).body.pagination.total).toBe(0);
   });
 });
 
 describe("listing, reading and removing sources", () => {
   it("lists a knowledge base's sources with status and type filters and pagination", async () => {
-    const clock = steppingClock();
     const org = await newOrg();
     const kb = await createKb(org);
     const other = await createKb(org, "Other");
-    const a = (await org.post(`/knowledge-bases/${kb.id}/sources/document`, textDocument("a"))).body.data;
-    clock.advance(1000);
-    const b = (await org.post(`/knowledge-bases/${kb.id}/sources/web`, { name: "b", urls: ["https://example.com/b"] })).body.data;
-    clock.advance(1000);
-    const c = (await org.post(`/knowledge-bases/${kb.id}/sources/web`, { name: "c", urls: ["https://example.com/c"] })).body.data;
-    await org.post(`/knowledge-bases/${other.id}/sources/web`, { name: "elsewhere", urls: ["https://example.com/x"] });
-    await env.DB.prepare("UPDATE knowledge_sources SET status = 'ready' WHERE id = ?").bind(b.id).run();
+    const a = await insertSource(org.orgId, kb.id, { name: "a", status: "processing", createdAt: "2026-11-25T12:00:00.000Z" });
+    const b = await insertSource(org.orgId, kb.id, { name: "b", kind: "web", status: "ready", createdAt: "2026-11-25T12:00:01.000Z" });
+    const c = await insertSource(org.orgId, kb.id, { name: "c", kind: "web", status: "processing", createdAt: "2026-11-25T12:00:02.000Z" });
+    await insertSource(org.orgId, other.id, { name: "elsewhere", kind: "web", status: "processing", createdAt: "2026-11-25T12:00:03.000Z" });
 
     const all = await org.get(`/knowledge-bases/${kb.id}/sources`);
     expect(all.body.data.map((s: any) => s.id)).toEqual([a.id, b.id, c.id]);
@@ -308,7 +328,9 @@ describe("listing, reading and removing sources", () => {
   it("gets and deletes a source, removing its stored file", async () => {
     const org = await newOrg();
     const kb = await createKb(org);
-    const doc = (await org.post(`/knowledge-bases/${kb.id}/sources/document`, textDocument())).body.data;
+    const created = (await org.post(`/knowledge-bases/${kb.id}/sources/document`, textDocument())).body.data;
+    const doc = await settled(org, kb.id, created.id);
+    expect(doc).toEqual({ ...created, status: "ready", chunk_count: 1, updated_at: expect.any(String) });
     const key = objectKey(org.orgId, kb.id, doc.id);
     expect((await org.get(`/knowledge-bases/${kb.id}/sources/${doc.id}`)).body.data).toEqual(doc);
 
@@ -335,7 +357,8 @@ describe("knowledge bases across organizations", () => {
   it("answers 404 on every /knowledge-bases/{id} route, sources included, and leaves the owner's data unchanged", async () => {
     const [owner, intruder] = await Promise.all([newOrg(), newOrg()]);
     const kb = (await owner.post("/knowledge-bases", { name: "Secret", description: "Owner's" })).body.data;
-    const doc = (await owner.post(`/knowledge-bases/${kb.id}/sources/document`, textDocument())).body.data;
+    const created = (await owner.post(`/knowledge-bases/${kb.id}/sources/document`, textDocument())).body.data;
+    const doc = await ready(owner, kb.id, created.id);
     const key = objectKey(owner.orgId, kb.id, doc.id);
     const base = `/knowledge-bases/${kb.id}`;
 
@@ -348,6 +371,8 @@ describe("knowledge bases across organizations", () => {
       await intruder.get(`${base}/sources`),
       await intruder.get(`${base}/sources/${doc.id}`),
       await intruder.delete(`${base}/sources/${doc.id}`),
+      await intruder.post(`${base}/sources/${doc.id}/reingest`),
+      await intruder.post(`${base}/query`, { query: "returns" }),
     ];
     for (const res of attempts) {
       expect(res.status).toBe(404);
@@ -356,8 +381,9 @@ describe("knowledge bases across organizations", () => {
     expect((await intruder.get("/knowledge-bases")).body.pagination.total).toBe(0);
 
     const after = (await owner.get(base)).body.data;
-    expect(after).toMatchObject({ name: "Secret", description: "Owner's", source_count: 1 });
+    expect(after).toMatchObject({ name: "Secret", description: "Owner's", source_count: 1, chunk_count: 1 });
     expect(after.updated_at).toBe(kb.updated_at);
+    expect((await owner.post(`${base}/query`, { query: "returns" })).body.data.results).toHaveLength(1);
     expect((await owner.get(`${base}/sources/${doc.id}`)).body.data).toEqual(doc);
     expect(await env.FILES.head(key)).not.toBeNull();
     expect((await env.FILES.list({ prefix: `kb/${intruder.orgId}/` })).objects).toHaveLength(0);

@@ -2,6 +2,7 @@ import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { TwilioMediaClient, type MarkMode } from "../fakes/media-client";
 import { adminFetch, newOrg } from "../helpers/api";
+import { eventually } from "../helpers/eventually";
 
 /** Base URL of the fakes (test/fakes/server.ts). */
 export const FAKES = env.FAKES_CONTROL_URL;
@@ -40,16 +41,7 @@ export function callStub(callId: string) {
 
 export const tick = (callId: string) => runDurableObjectAlarm(callStub(callId));
 
-/** Polls `read` until `ok` holds (no fixed sleeps: 10 ms between looks), or fails with what it last saw. */
-export async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string, timeoutMs = 8000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last saw ${JSON.stringify(value)?.slice(0, 1500)}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+export { eventually };
 
 export type Turn = { speaker: "agent" | "contact"; text: string; start_ms: number; end_ms: number; timestamp: number; interrupted: boolean };
 

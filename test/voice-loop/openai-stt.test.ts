@@ -1,17 +1,11 @@
 import { runInDurableObject } from "cloudflare:test";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { manualClock, useClock } from "../../src/lib/clock";
+import { describe, expect, it } from "vitest";
+import { manualClockPerTest } from "../helpers/clock";
 import { answeredCall, callStub, connectMedia, control, eventually, recorded, tick, transcript, transcriptOf } from "./helpers";
 
 // Far in the future so real alarms never fire on their own: tests move this clock and run the alarm.
 const START = Date.UTC(2030, 1, 9, 15, 0, 0);
-let clock = manualClock(START);
-let restore = () => {};
-beforeEach(() => {
-  clock = manualClock(START);
-  restore = useClock(clock);
-});
-afterEach(() => restore());
+const clock = manualClockPerTest(START);
 
 /** An agent on the OpenAI-compatible STT: no Deepgram, the VAD's utterances go to /audio/transcriptions. */
 const OPENAI_STT = { stt: { provider: "openai", model: "gpt-4o-mini-transcribe" } };

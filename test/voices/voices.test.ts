@@ -33,6 +33,7 @@ describe("GET /voices", () => {
       gender: "female",
       description: "Calm, clear American narration",
       status: "active",
+      failure_reason: null,
       created_at: expect.any(String),
       updated_at: expect.any(String),
     });
@@ -277,34 +278,5 @@ describe("DELETE /voices/{id}", () => {
     const res = await b.delete(`/voices/${id}`);
     expect(res.status).toBe(404);
     expect((await a.get(`/voices/${id}`)).body.data.name).toBe("Private");
-  });
-});
-
-describe("POST /voices/clone", () => {
-  const sample = { filename: "sample.mp3", content_type: "audio/mpeg", data: btoa("ID3 fake audio") };
-
-  it("validates the request before answering 501", async () => {
-    const org = await newOrg();
-    const cases: [unknown, string][] = [
-      [{ name: "Me", files: [] }, "files"],
-      [{ files: [sample] }, "name"],
-      [{ name: "a".repeat(101), files: [sample] }, "name"],
-      [{ name: "Me", files: [{ ...sample, content_type: "text/plain" }] }, "files.0.content_type"],
-      [{ name: "Me", files: [sample, { ...sample, data: "not base64!" }] }, "files.1.data"],
-    ];
-    for (const [body, field] of cases) {
-      const res = await org.post("/voices/clone", body);
-      expect(res.status, JSON.stringify(body)).toBe(422);
-      expect(res.body.error.details.field).toBe(field);
-    }
-  });
-
-  it("answers a valid request with 501 not_implemented", async () => {
-    const org = await newOrg();
-    const res = await org.post("/voices/clone", { name: "My voice", files: [sample] });
-    expect(res.status).toBe(501);
-    expect(res.body.error.code).toBe("not_implemented");
-    expect(res.body.error.message).toContain("voice pipeline");
-    expect((await org.get("/voices?type=custom")).body.pagination.total).toBe(0);
   });
 });

@@ -4,6 +4,11 @@ import { knowledgeBases, knowledgeSources } from "../../db/schema";
 import type { TenantDb } from "../../db/tenant";
 import { decodeDocument, MAX_DOCUMENT_BYTES } from "../../domain/documents";
 import { checkOutboundUrl, urlPolicyFor } from "../../domain/url-safety";
+import { embeddingsConfigured } from "../../knowledge/embeddings";
+import { enqueueIngestion, newIngestToken } from "../../knowledge/ingest";
+import { searchKnowledge } from "../../knowledge/retrieve";
+import { deleteKnowledgeBaseChunks, deleteSourceChunks } from "../../knowledge/store";
+import type { Clock } from "../../lib/clock";
 import { ok, okList } from "../../lib/envelope";
 import { ApiError, invalidField, notFound } from "../../lib/errors";
 import { newId } from "../../lib/ids";
@@ -51,7 +56,9 @@ const sourceView = (s: SourceRow) => ({
   content_type: s.contentType,
   size_bytes: s.sizeBytes,
   urls: s.urls,
+  crawl: s.crawl,
   chunk_count: s.chunkCount,
+  page_count: s.pageCount,
   created_at: s.createdAt,
   updated_at: s.updatedAt,
 });
@@ -104,6 +111,34 @@ async function deleteObjectsUnder(bucket: R2Bucket, prefix: string): Promise<voi
   } while (cursor);
 }
 
+/** A drizzle statement as the D1 prepared statement it compiles to, to batch it with raw SQL. */
+function toD1(db: D1Database, statement: { toSQL(): { sql: string; params: unknown[] } }): D1PreparedStatement {
+  const { sql: text, params } = statement.toSQL();
+  return db.prepare(text).bind(...params);
+}
+
+/**
+ * Queues the ingestion of a source just stored as `processing` with its token. If the queue
+ * refuses the message, the source says so (`failed`, re-ingest to retry) rather than staying
+ * `processing` forever.
+ */
+async function startIngestion(env: Env, tenant: TenantDb, clock: Clock, source: SourceRow): Promise<SourceRow> {
+  try {
+    await enqueueIngestion(env.KNOWLEDGE_QUEUE, tenant.orgId, source.id, source.ingestToken!);
+    return source;
+  } catch (error) {
+    console.error(JSON.stringify({ level: "error", message: "could not queue a knowledge ingestion", source_id: source.id, error: String(error) }));
+    const [failed] = await tenant
+      .update(knowledgeSources, source.id, {
+        status: "failed",
+        error: "Could not queue the ingestion; re-ingest the source to try again",
+        updatedAt: new Date(clock.now()).toISOString(),
+      })
+      .returning();
+    return failed ?? source;
+  }
+}
+
 export const listKnowledgeBases: AppRouteHandler<typeof routes.listKnowledgeBases> = async (c) => {
   const { limit, offset, name } = c.req.valid("query");
   const tenant = c.get("tenant");
@@ -128,6 +163,13 @@ export const getKnowledgeBase: AppRouteHandler<typeof routes.getKnowledgeBase> =
 
 export const createKnowledgeBase: AppRouteHandler<typeof routes.createKnowledgeBase> = async (c) => {
   const body = c.req.valid("json");
+  const embeddingModel = body.embedding_model === undefined ? c.env.KNOWLEDGE_EMBEDDING_MODEL?.trim() || null : body.embedding_model;
+  if (embeddingModel && !embeddingsConfigured(c.env)) {
+    if (body.embedding_model === undefined) throw new ApiError("provider_not_configured", "KNOWLEDGE_EMBEDDING_MODEL is set but OPENAI_API_KEY is not");
+    throw new ApiError("provider_not_configured", "Embeddings need OPENAI_API_KEY, which this deployment does not set; create the knowledge base with embedding_model: null", {
+      details: { field: "embedding_model" },
+    });
+  }
   const now = new Date(c.get("clock").now()).toISOString();
   const [kb] = await c
     .get("tenant")
@@ -135,7 +177,7 @@ export const createKnowledgeBase: AppRouteHandler<typeof routes.createKnowledgeB
       id: newId(c.get("clock").now()),
       name: body.name,
       description: body.description ?? null,
-      embeddingModel: null,
+      embeddingModel,
       createdAt: now,
       updatedAt: now,
     })
@@ -159,7 +201,11 @@ export const deleteKnowledgeBase: AppRouteHandler<typeof routes.deleteKnowledgeB
   const tenant = c.get("tenant");
   await tenant.get(knowledgeBases, id, "Knowledge base");
   await assertNotUsedByAgents(tenant, "Knowledge base", id, usesKnowledgeBase(id));
-  await tenant.batch([tenant.deleteWhere(knowledgeSources, eq(knowledgeSources.knowledgeBaseId, id)), tenant.delete(knowledgeBases, id)]);
+  await c.env.DB.batch([
+    deleteKnowledgeBaseChunks(c.env.DB, tenant.orgId, id),
+    toD1(c.env.DB, tenant.deleteWhere(knowledgeSources, eq(knowledgeSources.knowledgeBaseId, id))),
+    toD1(c.env.DB, tenant.delete(knowledgeBases, id)),
+  ]);
   // After the rows: a failure here leaves unreferenced files, never a source without its file.
   await deleteObjectsUnder(c.env.FILES, objectPrefix(tenant.orgId, id));
   return ok(c, { id, deleted: true as const });
@@ -186,8 +232,10 @@ export const addDocumentSource: AppRouteHandler<typeof routes.addDocumentSource>
     customMetadata: { filename: body.file.filename, knowledge_base_id: kb.id, source_id: sourceId },
   });
   const now = new Date(clock.now()).toISOString();
+  const ingestToken = newIngestToken(clock);
+  let source: SourceRow;
   try {
-    const [source] = await tenant
+    [source] = await tenant
       .insert(knowledgeSources, {
         id: sourceId,
         knowledgeBaseId: kb.id,
@@ -199,15 +247,16 @@ export const addDocumentSource: AppRouteHandler<typeof routes.addDocumentSource>
         contentType: body.file.content_type,
         sizeBytes: decoded.bytes.byteLength,
         objectKey,
+        ingestToken,
         createdAt: now,
         updatedAt: now,
       })
       .returning();
-    return ok(c, sourceView(source), 201);
   } catch (error) {
     await c.env.FILES.delete(objectKey);
     throw error;
   }
+  return ok(c, sourceView(await startIngestion(c.env, tenant, clock, source)), 201);
 };
 
 export const addWebSource: AppRouteHandler<typeof routes.addWebSource> = async (c) => {
@@ -239,11 +288,13 @@ export const addWebSource: AppRouteHandler<typeof routes.addWebSource> = async (
       kind: "web",
       status: "processing",
       urls,
+      crawl: { max_depth: body.max_depth, max_pages: body.max_pages },
+      ingestToken: newIngestToken(clock),
       createdAt: now,
       updatedAt: now,
     })
     .returning();
-  return ok(c, sourceView(source), 201);
+  return ok(c, sourceView(await startIngestion(c.env, tenant, clock, source)), 201);
 };
 
 export const listSources: AppRouteHandler<typeof routes.listSources> = async (c) => {
@@ -276,7 +327,40 @@ export const deleteSource: AppRouteHandler<typeof routes.deleteSource> = async (
   const tenant = c.get("tenant");
   await tenant.get(knowledgeBases, id, "Knowledge base");
   const source = await findSource(tenant, id, source_id);
-  await tenant.delete(knowledgeSources, source.id);
+  // The chunks go in the same transaction: the source disappears from retrieval at once.
+  await c.env.DB.batch([deleteSourceChunks(c.env.DB, tenant.orgId, source.id), toD1(c.env.DB, tenant.delete(knowledgeSources, source.id))]);
   if (source.objectKey) await c.env.FILES.delete(source.objectKey);
   return ok(c, { id: source.id, deleted: true as const });
+};
+
+export const reingestSource: AppRouteHandler<typeof routes.reingestSource> = async (c) => {
+  const { id, source_id } = c.req.valid("param");
+  const tenant = c.get("tenant");
+  await tenant.get(knowledgeBases, id, "Knowledge base");
+  const source = await findSource(tenant, id, source_id);
+  const clock = c.get("clock");
+  const [updated] = await tenant
+    .update(knowledgeSources, source.id, {
+      status: "processing",
+      error: null,
+      ingestToken: newIngestToken(clock),
+      updatedAt: new Date(clock.now()).toISOString(),
+    })
+    .returning();
+  if (!updated) throw notFound("Knowledge source", source_id);
+  return ok(c, sourceView(await startIngestion(c.env, tenant, clock, updated)), 202);
+};
+
+export const queryKnowledgeBase: AppRouteHandler<typeof routes.queryKnowledgeBase> = async (c) => {
+  const { id } = c.req.valid("param");
+  const { query, top_k } = c.req.valid("json");
+  const tenant = c.get("tenant");
+  await tenant.get(knowledgeBases, id, "Knowledge base");
+  const search = await searchKnowledge(c.env, tenant.orgId, [id], query, { topK: top_k });
+  return ok(c, {
+    query,
+    mode: search.mode,
+    warnings: search.warnings,
+    results: search.results.map(({ knowledge_base_id: _kb, ...result }) => result),
+  });
 };

@@ -13,3 +13,5 @@ register(knowledgeBasesRouter, routes.addWebSource, handlers.addWebSource);
 register(knowledgeBasesRouter, routes.listSources, handlers.listSources);
 register(knowledgeBasesRouter, routes.getSource, handlers.getSource);
 register(knowledgeBasesRouter, routes.deleteSource, handlers.deleteSource);
+register(knowledgeBasesRouter, routes.reingestSource, handlers.reingestSource);
+register(knowledgeBasesRouter, routes.queryKnowledgeBase, handlers.queryKnowledgeBase);

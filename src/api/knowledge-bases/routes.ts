@@ -6,6 +6,8 @@ import {
   DocumentSourceBody,
   KnowledgeBaseSchema,
   ListKnowledgeBasesQuery,
+  QueryBody,
+  QueryResultSchema,
   ListSourcesQuery,
   SourceParams,
   SourceSchema,
@@ -15,8 +17,11 @@ import {
 
 const tags = ["Knowledge bases"];
 
-/** Said on every source route until the ingestion pipeline lands. */
-const INGESTION_NOTE = "Ingestion is not running yet: new sources stay `processing` until the ingestion pipeline is enabled.";
+/** Said on every route that starts an ingestion. */
+const INGESTION_NOTE = [
+  "Ingestion runs in the background: the source is `processing` until its text is extracted, cut into ~800-character overlapping chunks,",
+  "embedded (when the knowledge base has an `embedding_model`) and indexed; then `ready` with `chunk_count`, or `failed` with `error`.",
+].join(" ");
 
 export const listKnowledgeBases = createRoute({
   method: "get",
@@ -94,6 +99,8 @@ export const addWebSource = createRoute({
   description: [
     "Pages to crawl: 1-100 public https URLs. Private, loopback and link-local addresses, `localhost` and `*.internal`/`*.local` names,",
     "and URLs carrying credentials or secret-looking query parameters are 422 naming the entry (`urls.2`).",
+    "The crawl follows links that stay on each page's site (same scheme, host and port) up to `max_depth` hops and `max_pages` pages;",
+    "every fetch and redirect hop passes the same address rules; script, style and navigation text is skipped.",
     INGESTION_NOTE,
     "Accepts an `Idempotency-Key`.",
   ].join(" "),
@@ -126,7 +133,36 @@ export const deleteSource = createRoute({
   path: "/knowledge-bases/{id}/sources/{source_id}",
   tags,
   summary: "Remove a source",
-  description: "Deletes the source and its stored file.",
+  description: "Deletes the source, its indexed chunks and its stored file.",
   request: { params: SourceParams },
   responses: { 200: jsonResponse(dataEnvelope(DeletedSchema), "The source was deleted"), ...errorResponses },
+});
+
+export const reingestSource = createRoute({
+  method: "post",
+  path: "/knowledge-bases/{id}/sources/{source_id}/reingest",
+  tags,
+  summary: "Ingest a source again",
+  description: [
+    "Queues a fresh ingestion (a web source is crawled again; a document is read again) and answers 202 with the source `processing`.",
+    "The current chunks keep answering queries until the new ones replace them in one step; if the new ingestion fails, they are removed.",
+    "An ingestion still running for the source is superseded: its results are discarded.",
+  ].join(" "),
+  request: { params: SourceParams },
+  responses: { 202: jsonResponse(dataEnvelope(SourceSchema), "The source, `processing` again"), ...errorResponses },
+});
+
+export const queryKnowledgeBase = createRoute({
+  method: "post",
+  path: "/knowledge-bases/{id}/query",
+  tags,
+  summary: "Search a knowledge base",
+  description: [
+    "Returns the chunks an agent using this knowledge base would retrieve for `query`, best first:",
+    "BM25 keyword ranking over the FTS5 index, fused (reciprocal-rank fusion, k = 60) with cosine similarity of embeddings when the",
+    "knowledge base has an `embedding_model`. Each result shows its fused `score` and its place in each ranking.",
+    "If the embeddings provider fails, the answer is keyword-only with a `warnings` entry. Only `ready` content is indexed.",
+  ].join(" "),
+  request: { params: IdParams, body: jsonBody(QueryBody) },
+  responses: { 200: jsonResponse(dataEnvelope(QueryResultSchema), "The ranked chunks"), ...errorResponses },
 });

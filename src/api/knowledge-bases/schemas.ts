@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { IdParams, LimitOffsetQuery } from "../../lib/openapi";
 import { DOCUMENT_CONTENT_TYPES } from "../../domain/documents";
+import { DEFAULT_CRAWL, MAX_CRAWL_DEPTH, MAX_CRAWL_PAGES } from "../../domain/knowledge";
 
 export const KNOWLEDGE_BASE_STATUSES = ["ready", "processing", "failed"] as const;
 export const SOURCE_STATUSES = ["processing", "ready", "failed"] as const;
@@ -8,6 +9,19 @@ export const SOURCE_TYPES = ["document", "web"] as const;
 
 const Name = z.string().trim().min(1).max(255);
 const Description = z.string().trim().max(1000);
+const EmbeddingModel = z
+  .string()
+  .trim()
+  .min(1)
+  .max(100)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:/@-]*$/, "Must be a model name such as text-embedding-3-small");
+
+const CrawlSchema = z
+  .object({
+    max_depth: z.number().int().openapi({ description: "Link hops followed from the given pages (0 = only those pages)" }),
+    max_pages: z.number().int().openapi({ description: "Pages fetched at most, the given ones included" }),
+  })
+  .openapi("KnowledgeCrawl");
 
 export const KnowledgeBaseSchema = z
   .object({
@@ -20,7 +34,10 @@ export const KnowledgeBaseSchema = z
     }),
     source_count: z.number().int(),
     chunk_count: z.number().int().openapi({ description: "Indexed chunks over all sources" }),
-    embedding_model: z.string().nullable().openapi({ description: "Set once sources are embedded; null while retrieval is keyword-only" }),
+    embedding_model: z.string().nullable().openapi({
+      description:
+        "The model that embeds this knowledge base's chunks (OpenAI-compatible `/embeddings`), for hybrid keyword + semantic ranking; null means keyword (BM25) ranking only. Fixed at creation.",
+    }),
     created_at: z.string(),
     updated_at: z.string(),
   })
@@ -46,6 +63,13 @@ export const CreateKnowledgeBaseBody = z
   .object({
     name: Name.openapi({ example: "Product FAQ" }),
     description: Description.optional().openapi({ example: "Answers to common product questions" }),
+    embedding_model: EmbeddingModel.nullable()
+      .optional()
+      .openapi({
+        description:
+          "Embedding model for hybrid ranking, e.g. `text-embedding-3-small`; `null` for keyword ranking only. Omitted: the deployment's default (`KNOWLEDGE_EMBEDDING_MODEL`, keyword-only when unset). Needs `OPENAI_API_KEY` on the deployment.",
+        example: "text-embedding-3-small",
+      }),
   })
   .openapi("CreateKnowledgeBase");
 
@@ -70,7 +94,9 @@ export const SourceSchema = z
     content_type: z.string().nullable(),
     size_bytes: z.number().int().nullable(),
     urls: z.array(z.string()).nullable(),
-    chunk_count: z.number().int(),
+    crawl: CrawlSchema.nullable().openapi({ description: "Web sources: how far the crawl follows same-site links; null for documents" }),
+    chunk_count: z.number().int().openapi({ description: "Indexed chunks (about 800 characters each, overlapping by about 150)" }),
+    page_count: z.number().int().nullable().openapi({ description: "PDF pages read, or web pages indexed, by the last ingestion; null otherwise" }),
     created_at: z.string(),
     updated_at: z.string(),
   })
@@ -87,7 +113,9 @@ export const SourceSchema = z
       content_type: "application/pdf",
       size_bytes: 48213,
       urls: null,
+      crawl: null,
       chunk_count: 0,
+      page_count: null,
       created_at: "2026-11-25T12:00:00.000Z",
       updated_at: "2026-11-25T12:00:00.000Z",
     },
@@ -127,5 +155,53 @@ export const WebSourceBody = z
       .min(1)
       .max(100)
       .openapi({ description: "Public https pages to crawl; repeats are stored once", example: ["https://help.example.com/returns"] }),
+    max_depth: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_CRAWL_DEPTH)
+      .default(DEFAULT_CRAWL.max_depth)
+      .openapi({ description: `Same-site link hops to follow from each page (0 = only the given pages; default ${DEFAULT_CRAWL.max_depth})` }),
+    max_pages: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_CRAWL_PAGES)
+      .default(DEFAULT_CRAWL.max_pages)
+      .openapi({ description: `Pages fetched at most, the given ones included (default ${DEFAULT_CRAWL.max_pages})` }),
   })
   .openapi("WebSource");
+
+export const QueryBody = z
+  .object({
+    query: z.string().trim().min(1).max(1000).openapi({ example: "How long do I have to return an item?" }),
+    top_k: z.number().int().min(1).max(50).default(5).openapi({ description: "Chunks to return (default 5)", example: 5 }),
+  })
+  .openapi("KnowledgeQuery");
+
+const RankPartSchema = z
+  .object({
+    rank: z.number().int().openapi({ description: "1-based position in this ranking" }),
+    score: z.number().openapi({ description: "BM25 relevance (higher is better) or cosine similarity" }),
+  })
+  .openapi("KnowledgeRankPart");
+
+export const QueryResultSchema = z
+  .object({
+    query: z.string(),
+    mode: z.enum(["hybrid", "keyword"]).openapi({ description: "`hybrid` when semantic (vector) ranking took part" }),
+    warnings: z.array(z.string()).openapi({ description: "Why semantic ranking was skipped, when it was" }),
+    results: z.array(
+      z.object({
+        chunk_id: z.number().int(),
+        source_id: z.string(),
+        source_name: z.string(),
+        text: z.string(),
+        url: z.string().nullable().openapi({ description: "The web page the chunk came from; null for documents" }),
+        score: z.number().openapi({ description: "Reciprocal-rank-fusion score: Σ 1 / (60 + rank) over the rankings below" }),
+        keyword: RankPartSchema.nullable().openapi({ description: "The chunk's place in the BM25 keyword ranking; null when it has none of the words" }),
+        vector: RankPartSchema.nullable().openapi({ description: "Its place in the semantic ranking; null without embeddings" }),
+      }),
+    ),
+  })
+  .openapi("KnowledgeQueryResult");

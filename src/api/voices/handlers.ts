@@ -1,29 +1,16 @@
-import { asc, eq, sql } from "drizzle-orm";
+import { and, asc, eq, ne, sql } from "drizzle-orm";
 import { assertNotUsedByAgents, usesVoice } from "../../db/agent-references";
 import { voices } from "../../db/schema";
 import { ok, okList } from "../../lib/envelope";
 import { ApiError, invalidField } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import type { AppRouteHandler } from "../../lib/types";
-import { base64DecodedLength } from "../../domain/documents";
-import { verifyProviderVoice } from "./provider-voices";
+import { deleteElevenLabsVoice } from "./elevenlabs-clone";
+import { elevenLabsConfig, verifyProviderVoice } from "./provider-voices";
 import type * as routes from "./routes";
-
-type VoiceRow = typeof voices.$inferSelect;
-
-const voiceView = (v: VoiceRow) => ({
-  id: v.id,
-  name: v.name,
-  provider: v.provider,
-  provider_voice_id: v.providerVoiceId,
-  type: v.type,
-  language: v.language,
-  gender: v.gender,
-  description: v.description,
-  status: v.status,
-  created_at: v.createdAt,
-  updated_at: v.updatedAt,
-});
+import { checkSamples, MAX_SAMPLE_BYTES, MAX_TOTAL_SAMPLE_BYTES } from "./samples";
+import { deleteSamples, enqueueClone, samplePrefix, stageClone } from "./training";
+import { voiceView } from "./view";
 
 /** `en` matches `en`, `en-US` and `en-GB`; `en-us` matches `en-US`. The tag pattern admits no LIKE wildcards. */
 function languageMatches(tag: string) {
@@ -72,6 +59,14 @@ export const importVoice: AppRouteHandler<typeof routes.importVoice> = async (c)
   // below settles two imports racing each other.
   const [existing] = await tenant.findWhere(voices, eq(voices.provider, body.provider), eq(voices.providerVoiceId, body.provider_voice_id));
   if (existing) throw duplicateImport(body.provider_voice_id, existing.id);
+  // Every organization's clones live in the deployment's one ElevenLabs account, so the lookup
+  // below would find another organization's clone too: it is answered exactly like an unknown id.
+  const [othersClone] = await tenant.db
+    .select({ id: voices.id })
+    .from(voices)
+    .where(and(eq(voices.provider, body.provider), eq(voices.providerVoiceId, body.provider_voice_id), eq(voices.type, "custom"), ne(voices.orgId, tenant.orgId)))
+    .limit(1);
+  if (othersClone) throw invalidField("provider_voice_id", `ElevenLabs has no voice ${body.provider_voice_id} available to this deployment's API key`);
 
   const check = await verifyProviderVoice(c.env, body.provider, body.provider_voice_id);
   const facts = check.verified ? check.facts : {};
@@ -101,16 +96,32 @@ export const importVoice: AppRouteHandler<typeof routes.importVoice> = async (c)
 };
 
 export const cloneVoice: AppRouteHandler<typeof routes.cloneVoice> = async (c) => {
-  const { files } = c.req.valid("json");
-  for (const [i, file] of files.entries()) {
-    const decoded = base64DecodedLength(file.data);
-    if (!decoded.ok) throw invalidField(`files.${i}.data`, decoded.reason);
-    if (decoded.bytes === 0) throw invalidField(`files.${i}.data`, "The file is empty");
+  const body = c.req.valid("json");
+  const checked = checkSamples(body.files);
+  if (!checked.ok) {
+    const { field, reason } = checked.problem;
+    if (checked.tooLarge) {
+      throw new ApiError("payload_too_large", `Invalid ${field}: ${reason}`, {
+        details: { field, reason, max_file_bytes: MAX_SAMPLE_BYTES, max_total_bytes: MAX_TOTAL_SAMPLE_BYTES },
+      });
+    }
+    throw invalidField(field, reason);
   }
-  throw new ApiError(
-    "not_implemented",
-    "Voice cloning is not available yet: it arrives with the voice pipeline. Import an existing provider voice with POST /voices meanwhile.",
-  );
+  // Checked after the body, so a malformed request is a 422 on any deployment.
+  if (!elevenLabsConfig(c.env)) {
+    throw new ApiError("provider_not_configured", "Voice cloning needs ElevenLabs: this deployment has no ELEVENLABS_API_KEY", {
+      details: { provider: "elevenlabs" },
+    });
+  }
+  const voice = await stageClone(c.env, c.get("tenant"), c.get("clock").now(), {
+    name: body.name,
+    description: body.description ?? null,
+    language: body.language ?? null,
+    removeBackgroundNoise: body.remove_background_noise,
+    samples: checked.samples,
+  });
+  await enqueueClone(c.env.WEBHOOK_QUEUE, voice.id, 1);
+  return ok(c, voiceView(voice), 201);
 };
 
 export const deleteVoice: AppRouteHandler<typeof routes.deleteVoice> = async (c) => {
@@ -119,6 +130,17 @@ export const deleteVoice: AppRouteHandler<typeof routes.deleteVoice> = async (c)
   const voice = await tenant.get(voices, id, "Voice", { shared: true });
   if (voice.orgId === null) throw new ApiError("forbidden", `Voice ${id} belongs to the platform catalogue and cannot be deleted`, { details: { id } });
   await assertNotUsedByAgents(tenant, "Voice", id, usesVoice(id));
+  if (voice.type === "custom") {
+    // A clone also goes from the ElevenLabs account, where it takes a voice slot. A clone still
+    // training is settled by nobody once its row is gone: its job removes what it made.
+    const config = elevenLabsConfig(c.env);
+    if (config && voice.providerVoiceId) await deleteElevenLabsVoice(config, voice.providerVoiceId);
+  }
   await tenant.delete(voices, id);
+  if (voice.type === "custom") {
+    await deleteSamples(c.env.FILES, samplePrefix(tenant.orgId, id)).catch((error) =>
+      console.warn(JSON.stringify({ level: "warn", message: "could not delete voice samples", voice_id: id, error: String(error) })),
+    );
+  }
   return ok(c, { id, deleted: true as const });
 };

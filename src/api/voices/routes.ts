@@ -53,17 +53,23 @@ export const cloneVoice = createRoute({
   path: "/voices/clone",
   tags,
   summary: "Clone a voice from audio samples",
-  description:
-    "Not available yet: cloning arrives with the voice pipeline. The request is validated (so a malformed one is still 422), then answered with 501 `not_implemented`. Accepts an `Idempotency-Key`.",
+  description: [
+    "Creates an ElevenLabs instant voice clone from 1 to 25 base64 audio samples (MP3, WAV, M4A/MP4, AAC, OGG/Opus, WebM or FLAC;",
+    "at most 10 MB each and 25 MB in all, decoded). Answers at once with the voice (`type: custom`, `status: training`,",
+    "`provider_voice_id: null`); the samples are uploaded to ElevenLabs in the background. When ElevenLabs has made the voice it becomes",
+    "`active` with its `provider_voice_id` and a `voice.training.completed` webhook is sent; when ElevenLabs refuses the samples, or",
+    "stays unreachable through 6 attempts over about 40 minutes, it becomes `failed` with a `failure_reason` and a",
+    "`voice.training.failed` webhook is sent. Agents can use the voice once it is `active`.",
+    "A sample that is not valid base64, empty, or does not start like its `content_type` is 422 `validation_error` naming it",
+    "(`files.1.data`); too large is 413 `payload_too_large`; a deployment without `ELEVENLABS_API_KEY` answers 422",
+    "`provider_not_configured`. Accepts an `Idempotency-Key`.",
+  ].join(" "),
   middleware: [idempotent] as const,
   request: { body: jsonBody(CloneVoiceBody) },
   responses: {
-    201: jsonResponse(
-      dataEnvelope(VoiceSchema),
-      "Once cloning is available: the new voice with `type: custom` and `status: training`, completed by a `voice.training.*` webhook",
-    ),
+    201: jsonResponse(dataEnvelope(VoiceSchema), "The new voice, `type: custom` and `status: training`, completed by a `voice.training.*` webhook"),
     ...errorResponses,
-    501: { description: "Voice cloning is not available on this deployment yet", content: { "application/json": { schema: ErrorSchema } } },
+    413: { description: "A sample, or all of them together, is too large", content: { "application/json": { schema: ErrorSchema } } },
   },
 });
 
@@ -72,13 +78,17 @@ export const deleteVoice = createRoute({
   path: "/voices/{id}",
   tags,
   summary: "Delete an imported or cloned voice",
-  description:
+  description: [
     "Catalogue voices cannot be deleted (403 `forbidden`). A voice that an agent uses is 409 `resource_in_use`, with the agents in `details.agent_ids`.",
+    "A cloned voice is also deleted from the deployment's ElevenLabs account (one it no longer has counts as deleted); when ElevenLabs",
+    "cannot be reached the voice is kept and the answer is 502 `provider_error`, so the delete can be repeated.",
+  ].join(" "),
   request: { params: IdParams },
   responses: {
     200: jsonResponse(dataEnvelope(DeletedSchema), "The voice was deleted"),
     ...errorResponses,
     ...conflictResponse,
     403: { description: "Catalogue voices cannot be deleted", content: { "application/json": { schema: ErrorSchema } } },
+    502: { description: "ElevenLabs could not delete the cloned voice", content: { "application/json": { schema: ErrorSchema } } },
   },
 });

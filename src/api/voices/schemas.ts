@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { LimitOffsetQuery } from "../../lib/openapi";
+import { MAX_SAMPLE_BYTES, MAX_SAMPLE_FILES, MAX_TOTAL_SAMPLE_BYTES, SAMPLE_CONTENT_TYPES } from "./samples";
 
 export const VOICE_PROVIDERS = ["elevenlabs", "deepgram", "cartesia", "openai"] as const;
 export const VOICE_TYPES = ["system", "reference", "custom"] as const;
@@ -15,12 +16,18 @@ export const VoiceSchema = z
     id: z.string(),
     name: z.string(),
     provider: z.enum(VOICE_PROVIDERS),
-    provider_voice_id: z.string().openapi({ description: "The provider's own id for the voice" }),
+    provider_voice_id: z
+      .string()
+      .nullable()
+      .openapi({ description: "The provider's own id for the voice; null for a clone until ElevenLabs has made it" }),
     type: z.enum(VOICE_TYPES).openapi({ description: "`system`: platform catalogue; `reference`: imported; `custom`: cloned" }),
     language: z.string().nullable(),
     gender: z.string().nullable(),
     description: z.string().nullable(),
-    status: z.enum(VOICE_STATUSES),
+    status: z.enum(VOICE_STATUSES).openapi({
+      description: "`training`: a clone ElevenLabs is still making; `failed`: the clone did not succeed (see `failure_reason`)",
+    }),
+    failure_reason: z.string().nullable().openapi({ description: "Why a clone failed; null unless `status` is `failed`" }),
     created_at: z.string(),
     updated_at: z.string(),
   })
@@ -35,6 +42,7 @@ export const VoiceSchema = z
       gender: "female",
       description: "Calm, clear American narration",
       status: "active",
+      failure_reason: null,
       created_at: "2026-11-25T00:00:00.000Z",
       updated_at: "2026-11-25T00:00:00.000Z",
     },
@@ -59,19 +67,30 @@ export const ImportVoiceBody = z
   })
   .openapi("ImportVoice");
 
+const MB = 1024 * 1024;
+
 const AudioFile = z.object({
   filename: z.string().trim().min(1).max(255).openapi({ example: "sample-1.mp3" }),
-  data: z.string().min(1).openapi({ description: "The audio, base64-encoded" }),
-  content_type: z
-    .string()
-    .regex(/^audio\/[A-Za-z0-9.+-]+$/, "Must be an audio type such as audio/mpeg")
-    .openapi({ example: "audio/mpeg" }),
+  data: z.string().min(1).openapi({ description: `The audio, base64-encoded; at most ${MAX_SAMPLE_BYTES / MB} MB decoded` }),
+  content_type: z.enum(SAMPLE_CONTENT_TYPES, { error: `Must be one of ${SAMPLE_CONTENT_TYPES.join(", ")}` }).openapi({
+    description: "The audio type; the file must start like it (an MP3 frame or ID3 tag, RIFF/WAVE, ftyp, OggS, fLaC, WebM)",
+    example: "audio/mpeg",
+  }),
 });
 
 export const CloneVoiceBody = z
   .object({
     name: z.string().trim().min(1).max(100).openapi({ example: "My cloned voice" }),
     description: z.string().trim().max(1000).optional(),
-    files: z.array(AudioFile).min(1).max(25),
+    language: LanguageTag.optional().openapi({ description: "The samples' language, stored on the voice and given to ElevenLabs as a label" }),
+    remove_background_noise: z
+      .boolean()
+      .default(false)
+      .openapi({ description: "Ask ElevenLabs to clean the samples with its audio isolation model (can make clean samples worse)" }),
+    files: z
+      .array(AudioFile)
+      .min(1)
+      .max(MAX_SAMPLE_FILES)
+      .openapi({ description: `1 to ${MAX_SAMPLE_FILES} samples of the voice, at most ${MAX_TOTAL_SAMPLE_BYTES / MB} MB decoded in all` }),
   })
   .openapi("CloneVoice");
