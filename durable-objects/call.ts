@@ -1,7 +1,11 @@
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
 import { carrierFor, openCredentials } from "../src/carriers";
-import { agents, calls, phoneNumbers, voices } from "../src/db/schema";
+import { inArray } from "drizzle-orm";
+import { addDncNumber } from "../src/db/dnc";
+import { agents, calls, phoneNumbers, tools, voices } from "../src/db/schema";
+import { openAuthTokens } from "../src/db/tool-auth-tokens";
+import { OPT_OUT_REASON } from "../src/domain/dnc";
 import { openDatabase, TenantDb } from "../src/db/tenant";
 import {
   applyCarrierEvent,
@@ -9,6 +13,7 @@ import {
   endCall,
   initialCallState,
   isTerminal,
+  machineHeard,
   markStarted,
   markWebCallStarted,
   webCallConnected,
@@ -17,7 +22,11 @@ import {
   type EndReason,
   type Transition,
 } from "../src/domain/calls";
+import { analysisPlan, contactOutcome, pendingAnalysis, skippedAnalysis, type CallAnalysis } from "../src/domain/call-analysis";
 import { simulatorScript } from "../src/domain/simulator";
+import type { VoicemailAction } from "../src/domain/voicemail";
+import { enqueueAnalysis } from "../src/calls/analysis";
+import { callContact, recordContactCall } from "../src/db/call-contacts";
 import { alarmTime, configureClock, currentClock } from "../src/lib/clock";
 import { fromBase64 } from "../src/lib/crypto";
 import { telnyxLink, twilioLink, webLink } from "../src/voice/media-link";
@@ -26,10 +35,10 @@ import { pcm16FromBytesLE, Resampler } from "../src/voice/resample";
 import { parseWebClientMessage, WEB_SAMPLE_RATE, webAudioProblem } from "../src/voice/web-protocol";
 import { verifyWebCallToken } from "../src/calls/web-call-tokens";
 import { MULAW_SILENCE } from "../src/voice/playout";
-import { VoiceSession } from "../src/voice/session";
-import { voiceSessionConfig, type VoiceSessionConfig } from "../src/voice/session-config";
+import { VoiceSession, type HostActionResult, type HostCallAction } from "../src/voice/session";
+import { voiceSessionConfig, type CallTool, type VoiceSessionConfig } from "../src/voice/session-config";
 import { FrameReorderer, latencySummary, streamStartProblem, type StreamStartProblem } from "../src/voice/session-rules";
-import { VoiceStore } from "../src/voice/session-store";
+import { VoiceStore, type ToolCallRecord } from "../src/voice/session-store";
 import { stereoWavFromMulaw } from "../src/voice/wav";
 import { publishEvents, recordEvent } from "../src/webhooks/emit";
 
@@ -52,6 +61,10 @@ export interface CallSpec {
   maxDurationSeconds: number;
   recordingEnabled: boolean;
   machineDetection: boolean;
+  /** With machineDetection: the carrier also reports the end of a machine's greeting (to leave a message then). */
+  detectMessageEnd?: boolean;
+  /** The agent's voicemail action, for outbound calls (src/domain/voicemail.ts); null/absent: none. */
+  voicemail?: VoicemailAction | null;
   /** The org's concurrent-call limit at creation. */
   concurrencyLimit: number;
   batchCallId: string | null;
@@ -60,7 +73,8 @@ export interface CallSpec {
 
 /** `inactivity`: the caller has been silent for the agent's inactivity_timeout (armed by the voice loop). */
 /** `wrap_up`: max_duration is near, the agent says goodbye (then ends the call; `max_duration` is the hard stop). */
-type TimerKind = "dial" | "ring_timeout" | "wrap_up" | "max_duration" | "hangup_grace" | "simulator" | "inactivity" | "connect_timeout";
+/** `voicemail`: a machine answered and the agent leaves a message; past this the call ends anyway. */
+type TimerKind = "dial" | "ring_timeout" | "wrap_up" | "max_duration" | "hangup_grace" | "simulator" | "inactivity" | "connect_timeout" | "voicemail";
 interface Timer {
   kind: TimerKind;
   at: number;
@@ -74,9 +88,12 @@ interface Stored {
   timers: Timer[];
   /** Whether this call holds (or waits for) a slot in the org's OrgLimiter. */
   slot: "none" | "waiting" | "granted" | "released";
-  media: { streamSid: string | null; connectedAt: number | null; stoppedAt: number | null; reconnects?: number };
+  /** `restartExpected`: the carrier is replacing the stream (Twilio DTMF), so its `stop` does not end the call. */
+  media: { streamSid: string | null; connectedAt: number | null; stoppedAt: number | null; reconnects?: number; restartExpected?: boolean };
   /** R2 key of the stereo WAV, once written. */
   recordingKey?: string;
+  /** A machine answered and the agent leaves a message: whether its greeting has ended (the beep). */
+  voicemail?: { greetingEnded: boolean };
 }
 
 /** Slack past the longest a call can last, before its slot lease is presumed lost. */
@@ -150,6 +167,8 @@ interface LiveCall {
   ended: boolean;
   /** The carrier's id of the call (Telnyx: the call_control_id its stream's `start` must name). */
   providerCallId: string | null;
+  /** A machine answered and the agent leaves a message (a loop started now waits for the beep instead of greeting). */
+  machine: { greetingEnded: boolean } | null;
 }
 
 const liveCall = (stored: Stored): LiveCall => ({
@@ -157,7 +176,15 @@ const liveCall = (stored: Stored): LiveCall => ({
   answeredAt: stored.state.answeredAt,
   ended: isTerminal(stored.state.status),
   providerCallId: stored.state.providerCallId,
+  machine: stored.state.answeredBy === "machine" && stored.voicemail ? { ...stored.voicemail } : null,
 });
+
+/**
+ * How long a call answered by a machine may last while the agent leaves its message: the wait for
+ * the beep (VOICEMAIL_GREETING_TIMEOUT_MS) plus a message. Past it the call ends `voicemail`
+ * whatever happened (no media stream, a TTS that never answered).
+ */
+const VOICEMAIL_LIMIT_MS = 90_000;
 
 /**
  * One per call (`idFromName(callId)`): owns the call's state machine, its timers (dial, ring
@@ -279,6 +306,7 @@ export class CallDO extends DurableObject<Env> {
     const tenant = this.#tenant(stored);
     const view = this.#view(stored);
     const events = transition.events.map((type) => recordEvent(tenant, now, type, view));
+    const ending = isTerminal(transition.state.status) && !isTerminal(before.status) ? await this.#ending(stored, tenant, now) : null;
     await tenant.commit([
       tenant.update(calls, stored.spec.id, {
         status: view.status,
@@ -291,16 +319,44 @@ export class CallDO extends DurableObject<Env> {
         startedAt: view.started_at,
         endedAt: view.ended_at,
         ...(isTerminal(view.status) ? { latency: view.latency } : {}),
+        ...ending?.changes,
         updatedAt: new Date(now).toISOString(),
       }),
       ...events.map((e) => e.statement),
+      ...(ending?.statements ?? []),
     ]);
     await publishEvents(this.env.WEBHOOK_QUEUE, events.map((e) => e.id));
     if (isTerminal(transition.state.status)) {
       await this.#releaseSlot(stored);
       await this.#writeRecording(stored);
     }
+    // A lost send loses nothing: the row says `pending` and the sweep re-sends it.
+    if (ending?.analyse) await enqueueAnalysis(this.env.WEBHOOK_QUEUE, stored.spec.id, 1);
     if (stored.spec.batchCallId) await this.#reportToCampaign(stored.spec.batchCallId, view);
+  }
+
+  /**
+   * What the end of the call writes with its row: its analysis (`pending` and queued once committed
+   * when it was answered and the contact spoke; `skipped` when a machine answered or nobody spoke;
+   * none when it was never answered) and, for a call made to a contact, that contact's call count,
+   * last call time and last outcome (src/domain/call-analysis.ts `contactOutcome`; the analysis
+   * refines it later).
+   */
+  async #ending(stored: Stored, tenant: TenantDb, now: number) {
+    const { state, spec } = stored;
+    const at = new Date(now).toISOString();
+    let analysis: CallAnalysis | null = null;
+    if (state.answeredAt !== null) {
+      const plan = analysisPlan(state, await this.#voiceStore.transcript());
+      analysis = plan === "analyse" ? pendingAnalysis() : skippedAnalysis(plan, at);
+    }
+    const contact = callContact(spec.metadata, spec.to, iso(state.endedAt));
+    const outcome = contactOutcome({ ...state, answered: state.answeredAt !== null }, analysis);
+    return {
+      analyse: analysis?.status === "pending",
+      changes: analysis ? { analysis, analysisStatus: analysis.status, analysisAttempts: 0, analysisNextAttemptAt: analysis.status === "pending" ? at : null } : {},
+      statements: contact && outcome ? [recordContactCall(tenant, contact, outcome, at)] : [],
+    };
   }
 
   /**
@@ -452,7 +508,62 @@ export class CallDO extends DurableObject<Env> {
     if (!stored) return null;
     const transition = applyCarrierEvent(stored.state, event);
     if (transition.state !== stored.state) await this.#commit(stored, transition);
+    await this.#afterCarrierEvent(stored, event);
     return this.#view(stored);
+  }
+
+  /** A machine verdict (or an answer that came with one) is acted on once the call is answered. */
+  async #afterCarrierEvent(stored: Stored, event: Pick<CarrierEvent, "kind" | "answeredBy" | "machineGreeting">): Promise<void> {
+    if (event.kind !== "machine_detection" && event.kind !== "answered") return;
+    if (stored.state.answeredBy !== "machine" || isTerminal(stored.state.status)) return;
+    if (stored.state.status !== "in_progress") {
+      // The verdict overtook the answer: what it said about the greeting waits for the answer.
+      if (event.machineGreeting === "ended" && !stored.voicemail) {
+        // Re-read: another event may have changed the call while the commit awaited D1.
+        const current = (await this.#load()) ?? stored;
+        current.voicemail = stored.voicemail = { greetingEnded: true };
+        await this.ctx.storage.put("call", current);
+      }
+      return;
+    }
+    await this.#machineAnswered(stored, { greetingEnded: event.machineGreeting === "ended", tellVoice: true, why: "the carrier's answering-machine detection" });
+  }
+
+  /**
+   * The voice loop read the callee's first words as a voicemail greeting: the call is marked
+   * answered by a machine and the agent's voicemail action follows (the loop itself already
+   * stopped talking, and waits for the beep when it leaves a message).
+   */
+  async #machineHeard(cues: string[]): Promise<void> {
+    const stored = await this.#load();
+    if (!stored || isTerminal(stored.state.status)) return;
+    const transition = machineHeard(stored.state);
+    if (transition.state !== stored.state) await this.#commit(stored, transition);
+    await this.#machineAnswered(stored, { greetingEnded: false, tellVoice: false, why: `the callee's first words read as a voicemail greeting: ${cues.join(", ")}` });
+  }
+
+  /**
+   * A machine answered (the carrier's detection, or the transcript): the agent's voicemail action.
+   * `hangup` ends the call now (`voicemail`); `leave_message` lets the voice loop wait for the
+   * beep, say the message and end the call, with a timer in case it never can. No action: the
+   * agent talks on (the call still ends `voicemail`, answered by a machine).
+   */
+  async #machineAnswered(stored: Stored, options: { greetingEnded: boolean; tellVoice: boolean; why: string }): Promise<void> {
+    const action = stored.spec.voicemail ?? null;
+    if (!action || isTerminal(stored.state.status)) return;
+    if (action === "hangup") return this.#endByAgent(stored, "voicemail", `a machine answered (${options.why}); the agent hangs up on voicemail`);
+    // Re-read: the voice loop may have armed a timer while a commit before this awaited D1.
+    const current = (await this.#load()) ?? stored;
+    const greetingEnded = options.greetingEnded || current.voicemail?.greetingEnded === true;
+    const first = !current.timers.some((t) => t.kind === "voicemail");
+    current.voicemail = { greetingEnded };
+    if (first) current.timers.push({ kind: "voicemail", at: currentClock().now() + VOICEMAIL_LIMIT_MS });
+    await this.#save(current);
+    stored.voicemail = current.voicemail;
+    stored.timers = current.timers;
+    this.#live = liveCall(current);
+    if (first) console.log(JSON.stringify({ level: "info", message: "a machine answered: leaving the voicemail message", detail: options.why, call_id: stored.spec.id, greeting_ended: greetingEnded }));
+    if (options.tellVoice) this.#voice?.machineDetected(greetingEnded);
   }
 
   /**
@@ -522,6 +633,7 @@ export class CallDO extends DurableObject<Env> {
         timeoutSeconds: stored.spec.joinTimeoutSeconds,
         timeLimitSeconds: stored.spec.maxDurationSeconds,
         machineDetection: stored.spec.machineDetection,
+        detectMessageEnd: stored.spec.detectMessageEnd === true,
         record: stored.spec.recordingEnabled,
         publicBaseUrl: this.env.PUBLIC_BASE_URL,
       }));
@@ -559,7 +671,12 @@ export class CallDO extends DurableObject<Env> {
           if (timer.event) {
             const transition = applyCarrierEvent(stored.state, { ...timer.event, at: timer.at, providerCallId: stored.state.providerCallId ?? undefined });
             if (transition.state !== stored.state) await this.#commit(stored, transition);
+            await this.#afterCarrierEvent(stored, timer.event);
           }
+          break;
+        case "voicemail":
+          // The message could not be left in time (no media stream, a greeting that never ended).
+          if (stored.state.status === "in_progress") await this.#endByAgent(stored, "voicemail", "a machine answered and the voicemail message could not be left in time");
           break;
         case "connect_timeout":
           // A browser call whose token expired unused: nobody came to the call.
@@ -607,7 +724,7 @@ export class CallDO extends DurableObject<Env> {
   }
 
   /** Our side ends a live call (inactivity, a provider failure, the goodbye at max_duration): hang up at the carrier and record why. */
-  async #endByAgent(stored: Stored, reason: "inactivity" | "provider_error" | "max_duration", message: string): Promise<void> {
+  async #endByAgent(stored: Stored, reason: "inactivity" | "provider_error" | "max_duration" | "voicemail" | "hangup_by_agent", message: string): Promise<void> {
     if (isTerminal(stored.state.status)) return;
     const line = JSON.stringify({ level: reason === "provider_error" ? "error" : "info", message: `ending the call: ${reason}`, detail: message, call_id: stored.spec.id });
     if (reason === "provider_error") console.error(line);
@@ -615,6 +732,74 @@ export class CallDO extends DurableObject<Env> {
     stored.state = { ...stored.state, pendingEndReason: reason };
     await this.#hangupAtCarrier(stored);
     await this.#commit(stored, endCall(stored.state, reason, currentClock().now()));
+  }
+
+  /**
+   * The voice loop's built-in call actions (the LLM's transfer_call, send_dtmf and opt_out; its
+   * end_call is #endByAgent). Refusals are answered, not thrown: the model hears them.
+   */
+  async #callAction(action: HostCallAction): Promise<HostActionResult> {
+    const stored = await this.#load();
+    if (!stored || isTerminal(stored.state.status)) return { ok: false, error: "The call has already ended" };
+    const { spec } = stored;
+    const providerCallId = stored.state.providerCallId;
+    if (action.kind === "opt_out") {
+      // The callee's number: whom we called, or who called us.
+      const phoneNumber = spec.direction === "outbound" ? spec.to : spec.direction === "inbound" ? spec.from : null;
+      if (!phoneNumber) return { ok: false, error: "A browser call has no phone number to put on the do-not-call list" };
+      const { created } = await addDncNumber(this.#tenant(stored), {
+        phoneNumber,
+        reason: `${OPT_OUT_REASON} during call ${spec.id}`,
+        source: "opt_out",
+        nowMs: currentClock().now(),
+      });
+      console.log(JSON.stringify({ level: "info", message: "the callee opted out", call_id: spec.id, already_listed: !created }));
+      return { ok: true, detail: created ? "The number is now on the do-not-call list." : "The number was already on the do-not-call list." };
+    }
+    if (spec.direction === "webrtc") return { ok: false, error: `A browser call cannot ${action.kind === "transfer" ? "be transferred" : "send DTMF"}` };
+    if (!providerCallId) return { ok: false, error: "The call is not connected at the carrier" };
+    // Our own number on the call: the caller id a transfer shows.
+    const ourNumber = spec.direction === "outbound" ? spec.from : spec.to;
+    try {
+      const carrier = await this.#carrier(stored);
+      if (action.kind === "transfer") {
+        await carrier.transfer(providerCallId, { to: action.destination, callerId: ourNumber });
+        console.log(JSON.stringify({ level: "info", message: "call transferred", call_id: spec.id, provider: spec.provider }));
+        // Our part of the call is over; the carrier's own end of the call (later) is ignored.
+        const current = (await this.#load()) ?? stored;
+        await this.#commit(current, endCall(current.state, "transferred", currentClock().now()));
+        return { ok: true, detail: `Transferred to ${action.destination}.` };
+      }
+      // Twilio plays the keys from new TwiML: the stream's `stop` is then the carrier switching
+      // streams, not the caller leaving (flagged before asking, as the stop can come first).
+      const switching = spec.provider === "twilio" || spec.provider === "custom_sip";
+      if (switching) await this.#expectStreamRestart(true);
+      let sent: { restartsStream: boolean };
+      try {
+        sent = await carrier.sendDtmf(providerCallId, { digits: action.digits, callId: spec.id, publicBaseUrl: this.env.PUBLIC_BASE_URL });
+      } catch (error) {
+        if (switching) await this.#expectStreamRestart(false);
+        throw error;
+      }
+      if (switching && !sent.restartsStream) await this.#expectStreamRestart(false);
+      return { ok: true, detail: `Sent ${action.digits}.`, streamRestarts: sent.restartsStream };
+    } catch (error) {
+      console.error(JSON.stringify({ level: "error", message: `call action ${action.kind} failed`, call_id: spec.id, error: String(error) }));
+      return { ok: false, error: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  async #expectStreamRestart(expected: boolean): Promise<void> {
+    const stored = await this.#load();
+    if (!stored) return;
+    if (expected) stored.media.restartExpected = true;
+    else delete stored.media.restartExpected;
+    await this.ctx.storage.put("call", stored);
+  }
+
+  /** The voice loop's tool calls on this call, oldest first (GET /calls/{id}/tool-calls). */
+  toolCalls(): ToolCallRecord[] {
+    return this.#voiceStore.toolCalls();
   }
 
   /**
@@ -801,8 +986,12 @@ export class CallDO extends DurableObject<Env> {
     if (!stored) return;
     if (event === "start") stored.media.streamSid = streamSid;
     else stored.media.stoppedAt = currentClock().now();
+    // The carrier switching streams (Twilio DTMF): the call and its recording go on on the next one.
+    // (A new stream's start also ends the switch, should the old one have gone without a stop.)
+    const switching = event === "stop" && stored.media.restartExpected === true;
+    if (switching || event === "start") delete stored.media.restartExpected;
     await this.ctx.storage.put("call", stored);
-    if (event === "start") return;
+    if (event === "start" || switching) return;
     await this.#writeRecording(stored);
     // An inbound Twilio call has no status callback: its stream stopping is the caller hanging up.
     if (stored.spec.direction === "inbound" && stored.spec.provider === "twilio") {
@@ -892,6 +1081,8 @@ export class CallDO extends DurableObject<Env> {
           const current = await this.#load();
           if (current) await this.#endByAgent(current, reason, message);
         },
+        callAction: (action) => this.#callAction(action),
+        machineHeard: (cues) => this.#machineHeard(cues),
         recordAgentAudio: (bytes) => {
           if (!spec.recordingEnabled) return;
           try {
@@ -904,6 +1095,7 @@ export class CallDO extends DurableObject<Env> {
       },
       config: this.#voiceConfig(spec),
       answerOffsetMs: Math.max(0, now - (live.answeredAt ?? now)),
+      machine: live.machine,
     });
     this.#voice = session;
     this.#voiceSocket = ws;
@@ -939,7 +1131,19 @@ export class CallDO extends DurableObject<Env> {
     if (!agent) throw new Error(`agent ${spec.agentId} no longer exists`);
     const voice = await tenant.find(voices, agent.voiceId, { shared: true });
     if (!voice) throw new Error(`voice ${agent.voiceId} of agent ${agent.id} no longer exists`);
-    return voiceSessionConfig(agent, voice, call, this.env);
+    return voiceSessionConfig(agent, voice, call, this.env, await this.#agentTools(tenant, agent.toolIds));
+  }
+
+  /** The agent's tools in its order, with their keys opened (a tool deleted since is left out). */
+  async #agentTools(tenant: TenantDb, toolIds: string[]): Promise<CallTool[]> {
+    if (toolIds.length === 0) return [];
+    const rows = await tenant.findWhere(tools, inArray(tools.id, toolIds));
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    const found = toolIds.flatMap((id) => {
+      const row = byId.get(id);
+      return row ? [row] : [];
+    });
+    return Promise.all(found.map(async (row) => ({ id: row.id, definition: row.definition, authTokens: await openAuthTokens(this.env, row.authTokensEncrypted) })));
   }
 
   /**

@@ -105,6 +105,10 @@ export async function startOutboundCall(
 ): Promise<void> {
   const { id, agent, number } = input;
   const at = new Date(nowMs).toISOString();
+  // An agent that handles voicemail asks the carrier for answering-machine detection unless the
+  // call says otherwise; leaving a message also needs to know when the machine's greeting ends.
+  const voicemail = agent.voicemail?.action ?? null;
+  const machineDetection = input.settings.machineDetection ?? voicemail !== null;
   const spec: CallSpec = {
     id,
     orgId: tenant.orgId,
@@ -118,7 +122,9 @@ export async function startOutboundCall(
     joinTimeoutSeconds: input.settings.joinTimeoutSeconds ?? agent.joinTimeout ?? AGENT_DEFAULTS.joinTimeoutSeconds,
     maxDurationSeconds: input.settings.maxDurationSeconds ?? agent.maxDuration ?? AGENT_DEFAULTS.maxDurationSeconds,
     recordingEnabled: input.settings.recordingEnabled ?? agent.recordingEnabled,
-    machineDetection: input.settings.machineDetection ?? false,
+    machineDetection,
+    detectMessageEnd: machineDetection && voicemail === "leave_message",
+    voicemail,
     concurrencyLimit: input.concurrencyLimit,
     batchCallId: input.batchCallId ?? null,
     metadata: input.metadata,

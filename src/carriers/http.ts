@@ -17,6 +17,8 @@ const DOING: Record<CarrierOperation, string> = {
   dial: "placing the call",
   answer: "answering the call",
   hangup: "hanging up the call",
+  transfer: "transferring the call",
+  dtmf: "sending DTMF on the call",
 };
 
 const CREDENTIALS: Record<HttpCarrier, string> = {

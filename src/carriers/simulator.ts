@@ -61,4 +61,11 @@ export class SimulatorCarrier implements Carrier {
 
   /** Nothing rings anywhere; the CallDO records the end of the call itself. */
   async hangup(): Promise<void> {}
+
+  /** Nobody to connect to: the CallDO ends the call as transferred. */
+  async transfer(): Promise<void> {}
+
+  async sendDtmf(): Promise<{ restartsStream: boolean }> {
+    return { restartsStream: false };
+  }
 }

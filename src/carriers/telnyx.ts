@@ -10,7 +10,9 @@ import {
   type Carrier,
   type CarrierNumber,
   type DialRequest,
+  type DtmfRequest,
   type NumberRef,
+  type TransferRequest,
 } from "./types";
 
 export interface TelnyxConfig {
@@ -89,6 +91,9 @@ function mediaStream(publicBaseUrl: string, callId: string) {
 }
 
 const clamp = (value: number, min: number, max: number) => Math.min(max, Math.max(min, value));
+
+/** How long each DTMF tone lasts (Telnyx accepts 100-500 ms). */
+const DTMF_DURATION_MS = 250;
 
 /** Telnyx's code for a command on a call that has already ended. */
 const CALL_ALREADY_ENDED = "90018";
@@ -248,7 +253,8 @@ export class TelnyxCarrier implements Carrier {
       // Kept within the ranges Telnyx accepts; the CallDO enforces the exact limits itself.
       timeout_secs: clamp(request.timeoutSeconds, 5, 600),
       time_limit_secs: clamp(request.timeLimitSeconds, 30, 14_400),
-      ...(request.machineDetection ? { answering_machine_detection: "detect" } : {}),
+      // greeting_end: after call.machine.detection.ended, call.machine.greeting.ended at the beep or silence.
+      ...(request.machineDetection ? { answering_machine_detection: request.detectMessageEnd ? "greeting_end" : "detect" } : {}),
       ...mediaStream(request.publicBaseUrl, request.callId),
     });
     const providerCallId = body?.data?.call_control_id;
@@ -258,6 +264,23 @@ export class TelnyxCarrier implements Carrier {
 
   async hangup(providerCallId: string): Promise<void> {
     await this.request("hangup", "POST", this.url(`calls/${encodeURIComponent(providerCallId)}/actions/hangup`), {});
+  }
+
+  /** Call Control `transfer`: Telnyx dials `to` and bridges the callee to it. */
+  async transfer(providerCallId: string, request: TransferRequest): Promise<void> {
+    await this.request("transfer", "POST", this.url(`calls/${encodeURIComponent(providerCallId)}/actions/transfer`), {
+      to: request.to,
+      from: request.callerId,
+    });
+  }
+
+  /** Call Control `send_dtmf`: played into the call while the media stream goes on. */
+  async sendDtmf(providerCallId: string, request: DtmfRequest): Promise<{ restartsStream: boolean }> {
+    await this.request("dtmf", "POST", this.url(`calls/${encodeURIComponent(providerCallId)}/actions/send_dtmf`), {
+      digits: request.digits,
+      duration_millis: DTMF_DURATION_MS,
+    });
+    return { restartsStream: false };
   }
 
   /** Answers an inbound call for our call `callId`, starting its media stream the way `dial` does. */

@@ -1,5 +1,6 @@
 import { twilioCallUrls, twilioNumberStatusUrl, twilioNumberTypePath, type CarrierOperation } from "../domain/telephony";
 import { toBase64 } from "../lib/crypto";
+import { playDigitsTwiml, transferTwiml } from "../telephony-webhooks/twiml";
 import { carrierFetch, carrierHttpError, readCarrierJson, readErrorBody } from "./http";
 import {
   CarrierError,
@@ -9,7 +10,9 @@ import {
   type Carrier,
   type CarrierNumber,
   type DialRequest,
+  type DtmfRequest,
   type NumberRef,
+  type TransferRequest,
 } from "./types";
 
 export interface TwilioConfig {
@@ -191,7 +194,14 @@ export class TwilioCarrier implements Carrier {
       TimeLimit: String(request.timeLimitSeconds),
     };
     if (request.machineDetection) {
-      Object.assign(form, { MachineDetection: "Enable", AsyncAmd: "true", AsyncAmdStatusCallback: urls.amd, AsyncAmdStatusCallbackMethod: "POST" });
+      // DetectMessageEnd: the verdict on a machine waits for the end of its greeting
+      // (machine_end_beep / _silence / _other), which is when a voicemail message is recorded.
+      Object.assign(form, {
+        MachineDetection: request.detectMessageEnd ? "DetectMessageEnd" : "Enable",
+        AsyncAmd: "true",
+        AsyncAmdStatusCallback: urls.amd,
+        AsyncAmdStatusCallbackMethod: "POST",
+      });
     }
     if (request.record) {
       Object.assign(form, { Record: "true", RecordingChannels: "dual", RecordingStatusCallback: urls.recording, RecordingStatusCallbackMethod: "POST" });
@@ -204,5 +214,25 @@ export class TwilioCarrier implements Carrier {
   /** `Status=completed` ends a call whether it is ringing or in progress. */
   async hangup(providerCallId: string): Promise<void> {
     await this.request("hangup", "POST", this.url(`Calls/${encodeURIComponent(providerCallId)}.json`), { Status: "completed" });
+  }
+
+  /**
+   * Redirects the live call to TwiML that `<Dial>`s the destination (realtime.md §1.3): our media
+   * stream ends and the callee stays on the line with the new party.
+   */
+  async transfer(providerCallId: string, request: TransferRequest): Promise<void> {
+    await this.request("transfer", "POST", this.url(`Calls/${encodeURIComponent(providerCallId)}.json`), { Twiml: transferTwiml(request.to, request.callerId) });
+  }
+
+  /**
+   * A bidirectional `<Connect><Stream>` cannot carry DTMF, so the call is redirected to TwiML that
+   * `<Play digits>` and then connects a new stream, which resumes the conversation.
+   */
+  async sendDtmf(providerCallId: string, request: DtmfRequest): Promise<{ restartsStream: boolean }> {
+    const urls = twilioCallUrls(request.publicBaseUrl, request.callId);
+    await this.request("dtmf", "POST", this.url(`Calls/${encodeURIComponent(providerCallId)}.json`), {
+      Twiml: playDigitsTwiml(request.digits, { media: urls.media, reconnect: urls.reconnect }, request.callId),
+    });
+    return { restartsStream: true };
   }
 }

@@ -21,6 +21,28 @@ export interface Carrier {
   dial(request: DialRequest): Promise<{ providerCallId: string }>;
   /** Ends a live call or cancels a ringing one; a call the carrier already ended counts as done. */
   hangup(providerCallId: string): Promise<void>;
+  /** Cold transfer of a live call: the callee is connected to `to` and our part of the call ends. */
+  transfer(providerCallId: string, request: TransferRequest): Promise<void>;
+  /**
+   * Plays DTMF on a live call. `restartsStream`: the carrier replaces our media stream to do it
+   * (Twilio plays digits from new TwiML, then connects a new stream).
+   */
+  sendDtmf(providerCallId: string, request: DtmfRequest): Promise<{ restartsStream: boolean }>;
+}
+
+export interface TransferRequest {
+  /** E.164 number or sip: URI (checked by src/domain/tool-calls.ts). */
+  to: string;
+  /** Caller id shown to `to`: our number on the call. */
+  callerId: string;
+}
+
+export interface DtmfRequest {
+  /** 0-9, *, #, w (half a second), W (a second). */
+  digits: string;
+  /** Our call id and PUBLIC_BASE_URL, for a carrier that must connect the media stream again. */
+  callId: string;
+  publicBaseUrl: string;
 }
 
 /** Everything a carrier needs to place one outbound call for the call engine. */
@@ -35,6 +57,11 @@ export interface DialRequest {
   timeLimitSeconds: number;
   /** Ask the carrier for answering-machine detection. */
   machineDetection: boolean;
+  /**
+   * With machineDetection: also report when a machine's greeting ends (the beep or the silence
+   * after it), so a voicemail message can be left then (Twilio `DetectMessageEnd`, Telnyx `greeting_end`).
+   */
+  detectMessageEnd?: boolean;
   /** Ask the carrier to record (Twilio dual-channel recording with a status callback). */
   record: boolean;
   /** `PUBLIC_BASE_URL`, from which each carrier builds its callback and media URLs. */

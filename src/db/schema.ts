@@ -1,8 +1,10 @@
 import { sql } from "drizzle-orm";
 import { blob, index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import type { AgentInterruption } from "../domain/agents";
+import { ANALYSIS_STATUSES, type CallAnalysis } from "../domain/call-analysis";
 import type { CampaignStats, CampaignStatus, RetryPolicy, RotationStrategy } from "../domain/campaigns";
 import type { ToolDefinition } from "../domain/tools";
+import type { VoicemailSettings } from "../domain/voicemail";
 import type { CallLatency } from "../voice/session-rules";
 
 /**
@@ -119,6 +121,12 @@ export const agents = sqliteTable(
     interruption: text("interruption", { mode: "json" }).$type<AgentInterruption>(),
     /** Said when max_duration is near, before the agent hangs up; null: the default line. */
     maxDurationMessage: text("max_duration_message"),
+    /** What to do when a machine answers (src/domain/voicemail.ts); null: no voicemail handling. */
+    voicemail: text("voicemail", { mode: "json" }).$type<VoicemailSettings>(),
+    /** Post-call analysis: what makes a call a success (the `success` verdict); null: no verdict. */
+    successCriteria: text("success_criteria"),
+    /** Post-call analysis: a JSON Schema (type object) of the structured data taken from each call. */
+    analysisSchema: text("analysis_schema", { mode: "json" }).$type<Record<string, unknown>>(),
     llm: text("llm", { mode: "json" }).$type<{ provider: "openai"; model: string; base_url?: string | null }>().notNull(),
     stt: text("stt", { mode: "json" })
       .$type<{ provider: "deepgram" | "openai"; model: string; endpointing_ms?: number; language?: string | null }>()
@@ -137,6 +145,11 @@ export const tools = sqliteTable(
     modelToolName: text("model_tool_name").notNull(),
     description: text("description"),
     definition: text("definition", { mode: "json" }).$type<ToolDefinition>().notNull(),
+    /**
+     * AES-GCM sealed JSON `{requirement name: key}`: the values of the definition's API-key
+     * requirements, used when the tool is called and never returned by the API.
+     */
+    authTokensEncrypted: text("auth_tokens_encrypted"),
     ...timestamps,
   },
   (t) => [index("tools_org_idx").on(t.orgId, t.createdAt)],
@@ -425,6 +438,14 @@ export const calls = sqliteTable(
     recordingUrl: text("recording_url"),
     /** Per-turn voice latency, written when the call ends (the CallDO keeps it while live). */
     latency: text("latency", { mode: "json" }).$type<CallLatency>(),
+    /** Post-call analysis (src/calls/analysis.ts); null for calls that were never answered. */
+    analysis: text("analysis", { mode: "json" }).$type<CallAnalysis>(),
+    /** `analysis.status`, as a column: the sweep finds pending analyses by it. */
+    analysisStatus: text("analysis_status", { enum: ANALYSIS_STATUSES }),
+    /** The analysis attempt last claimed (a queue message carries the attempt it makes). */
+    analysisAttempts: integer("analysis_attempts").notNull().default(0),
+    /** While pending: when the next attempt is due (or the running one's lease ends); the cron sweep re-sends overdue ones. */
+    analysisNextAttemptAt: text("analysis_next_attempt_at"),
     queuedAt: text("queued_at").notNull(),
     ringingAt: text("ringing_at"),
     startedAt: text("started_at"),
@@ -439,6 +460,7 @@ export const calls = sqliteTable(
     // The org-wide attempts-per-number cap counts a number's recent campaign calls.
     index("calls_org_to_created_idx").on(t.orgId, t.toNumber, t.createdAt),
     index("calls_provider_call_idx").on(t.providerCallId),
+    index("calls_analysis_pending_idx").on(t.analysisStatus, t.analysisNextAttemptAt),
   ],
 );
 

@@ -61,6 +61,11 @@ export interface CarrierEvent {
   /** The carrier's billed duration, when it reports one. */
   durationSeconds?: number;
   answeredBy?: "human" | "machine" | "unknown";
+  /**
+   * With a machine verdict: whether its greeting is still playing or has ended (the beep, or the
+   * silence after it: Twilio `machine_end_*`, Telnyx `call.machine.greeting.ended`).
+   */
+  machineGreeting?: "playing" | "ended";
   /** Who hung up, when the carrier says (Telnyx `hangup_source`). */
   hangupBy?: "contact" | "agent";
   detail?: string;
@@ -185,6 +190,16 @@ export function endCall(state: CallState, reason: EndReason, at: number): Transi
   // Stopped by the customer before anyone answered: cancelled, not failed.
   if (reason === "cancelled" || reason === "hangup_by_api") return end(state, "cancelled", reason, at);
   return end(state, "failed", reason, at);
+}
+
+/**
+ * The callee's first words read as a voicemail greeting (src/domain/voicemail.ts): a machine
+ * answered, whatever the carrier's detection said (or without one). No event: `call.ended`
+ * carries `answered_by`.
+ */
+export function machineHeard(state: CallState): Transition {
+  if (state.status !== "in_progress" || state.answeredBy === "machine") return unchanged(state);
+  return { state: { ...state, answeredBy: "machine" }, events: [] };
 }
 
 /** The transition `call.started` marks: the carrier accepted the call. */

@@ -129,7 +129,7 @@ export function missingImportFields(provider: NumberProvider, fields: ImportFiel
   return IMPORT_REQUIRED[provider].filter((name) => !fields[name]);
 }
 
-export type CarrierOperation = "search" | "purchase" | "lookup" | "configure" | "release" | "dial" | "answer" | "hangup";
+export type CarrierOperation = "search" | "purchase" | "lookup" | "configure" | "release" | "dial" | "answer" | "hangup" | "transfer" | "dtmf";
 
 export type CarrierFailure = { kind: "timeout" } | { kind: "network" } | { kind: "http"; status: number };
 

@@ -16,6 +16,10 @@ export type ParameterLocation = (typeof PARAMETER_LOCATIONS)[number];
 
 export const MODEL_TOOL_NAME_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
 export const TOOL_TIMEOUT_SECONDS = { default: 10, min: 1, max: 60 } as const;
+/** Longest key value of an API-key requirement (`auth_tokens`). */
+export const AUTH_TOKEN_MAX_LENGTH = 4096;
+/** Longest `filler_message`: one short sentence, said while a slow tool is awaited. */
+export const FILLER_MESSAGE_MAX_LENGTH = 200;
 
 export interface DynamicParameter {
   name: string;
@@ -66,6 +70,7 @@ export interface ToolDefinitionInput {
   staticParameters?: StaticParameter[];
   requirements?: ToolRequirements;
   timeout_seconds?: number;
+  filler_message?: string;
 }
 
 /** A definition as stored and returned: one spelling, defaults applied. */
@@ -79,6 +84,8 @@ export interface ToolDefinition {
   staticParameters: StaticParameter[];
   requirements?: ToolRequirements;
   timeout_seconds: number;
+  /** Said on a call when the endpoint has not answered within a second (a default line otherwise). */
+  filler_message?: string;
 }
 
 export interface FieldProblem {
@@ -217,6 +224,11 @@ export function normaliseToolDefinition(input: ToolDefinitionInput, name: string
     return fail("definition.timeout_seconds", `Must be a whole number of seconds from ${TOOL_TIMEOUT_SECONDS.min} to ${TOOL_TIMEOUT_SECONDS.max}`);
   }
 
+  const filler = input.filler_message?.trim();
+  if (filler !== undefined && (filler === "" || filler.length > FILLER_MESSAGE_MAX_LENGTH)) {
+    return fail("definition.filler_message", `Must be 1 to ${FILLER_MESSAGE_MAX_LENGTH} characters`);
+  }
+
   const parameterProblem = checkParameters(input, http?.method);
   if (parameterProblem) return { ok: false, problem: parameterProblem };
   const requirementProblem = input.requirements && checkRequirements(input.requirements);
@@ -233,6 +245,7 @@ export function normaliseToolDefinition(input: ToolDefinitionInput, name: string
       staticParameters: input.staticParameters ?? [],
       ...(input.requirements && { requirements: input.requirements }),
       timeout_seconds: timeout,
+      ...(filler !== undefined && { filler_message: filler }),
     },
   };
 }
@@ -245,4 +258,30 @@ export function resolveToolName(name: string | undefined, definition: ToolDefini
   const resolved = name ?? definition?.modelToolName;
   if (resolved === undefined) return fail("name", "Required unless definition.modelToolName is given");
   return { ok: true, value: resolved };
+}
+
+/** The requirement names of every security option of a definition, in order, each once. */
+export function requirementNames(definition: Pick<ToolDefinition, "requirements">): string[] {
+  const names = new Set<string>();
+  for (const option of definition.requirements?.httpSecurityOptions?.options ?? []) {
+    for (const name of Object.keys(option.requirements)) names.add(name);
+  }
+  return [...names];
+}
+
+/**
+ * Checks a tool's `auth_tokens` against its (final) definition: each must name one of its
+ * requirements, and a key must be sendable in a header or query (no control characters).
+ */
+export function checkAuthTokens(tokens: Record<string, string>, definition: ToolDefinition): FieldProblem | undefined {
+  const declared = requirementNames(definition);
+  for (const [name, value] of Object.entries(tokens)) {
+    if (!declared.includes(name)) {
+      const known = declared.length ? `one of: ${declared.join(", ")}` : "none: the definition has no requirements";
+      return { field: `auth_tokens.${name}`, reason: `No requirement is named "${name}" in definition.requirements (${known})` };
+    }
+    // Tabs, newlines and other control characters would break (or smuggle) the header they go in.
+    if (/[\u0000-\u001f\u007f]/.test(value)) return { field: `auth_tokens.${name}`, reason: "Must not contain control characters" };
+  }
+  return undefined;
 }

@@ -11,7 +11,7 @@ import { describeError, IngestError, TransientIngestError } from "./errors";
 export const EMBEDDING_BATCH = 96;
 const TIMEOUT_MS = 30_000;
 
-export type EmbeddingEnv = Pick<Env, "OPENAI_BASE_URL" | "OPENAI_API_KEY" | "KNOWLEDGE_EMBEDDING_DIMENSIONS">;
+export type EmbeddingEnv = Pick<Env, "OPENAI_BASE_URL" | "KNOWLEDGE_EMBEDDING_DIMENSIONS"> & { OPENAI_API_KEY?: string };
 
 export const embeddingsConfigured = (env: Partial<EmbeddingEnv>) => Boolean(env.OPENAI_API_KEY);
 

@@ -28,6 +28,17 @@ export function twilioAnsweredBy(value: string | undefined): AnsweredBy | undefi
   return "unknown";
 }
 
+/**
+ * Where a machine's greeting stands in Twilio's AnsweredBy: `machine_start` is told while it still
+ * plays; with `MachineDetection=DetectMessageEnd` the verdict waits for its end (`machine_end_beep`,
+ * `machine_end_silence`, `machine_end_other`), when a message left is recorded.
+ */
+export function twilioMachineGreeting(value: string | undefined): CarrierEvent["machineGreeting"] {
+  if (value === "machine_start") return "playing";
+  if (value?.startsWith("machine_end_")) return "ended";
+  return undefined;
+}
+
 /** Twilio's `Timestamp` is RFC 2822; a missing or unreadable one means "now". */
 function twilioTime(timestamp: string | undefined, nowMs: number): number {
   const parsed = timestamp ? Date.parse(timestamp) : Number.NaN;
@@ -58,13 +69,21 @@ export function twilioStatusEvent(form: TwilioStatusCallback, nowMs: number): Ca
     ...(form.SequenceNumber === undefined ? {} : { sequence: form.SequenceNumber }),
     ...(form.CallDuration === undefined || kind !== "completed" ? {} : { durationSeconds: form.CallDuration }),
     ...(twilioAnsweredBy(form.AnsweredBy) ? { answeredBy: twilioAnsweredBy(form.AnsweredBy) } : {}),
+    ...(twilioMachineGreeting(form.AnsweredBy) ? { machineGreeting: twilioMachineGreeting(form.AnsweredBy) } : {}),
     ...(form.SipResponseCode ? { detail: `sip ${form.SipResponseCode}` } : {}),
   };
 }
 
 /** The asynchronous AMD callback carries no timestamp of its own: it is stamped on arrival. */
 export function twilioMachineDetectionEvent(form: { CallSid: string; AnsweredBy: string }, nowMs: number): CarrierEvent {
-  return { kind: "machine_detection", at: nowMs, providerCallId: form.CallSid, answeredBy: twilioAnsweredBy(form.AnsweredBy) ?? "unknown" };
+  const machineGreeting = twilioMachineGreeting(form.AnsweredBy);
+  return {
+    kind: "machine_detection",
+    at: nowMs,
+    providerCallId: form.CallSid,
+    answeredBy: twilioAnsweredBy(form.AnsweredBy) ?? "unknown",
+    ...(machineGreeting ? { machineGreeting } : {}),
+  };
 }
 
 const TELNYX_HANGUP: Record<string, CarrierEventKind> = {
@@ -104,8 +123,14 @@ export function telnyxCallEvent(event: TelnyxCallEvent, direction: "outbound" | 
       return { ...base, kind: "initiated" };
     case "call.answered":
       return { ...base, kind: "answered" };
-    case "call.machine.detection.ended":
-      return { ...base, kind: "machine_detection", answeredBy: TELNYX_AMD[event.payload.result ?? ""] ?? "unknown" };
+    case "call.machine.detection.ended": {
+      const answeredBy = TELNYX_AMD[event.payload.result ?? ""] ?? "unknown";
+      return { ...base, kind: "machine_detection", answeredBy, ...(answeredBy === "machine" ? { machineGreeting: "playing" as const } : {}) };
+    }
+    // Sent after a `machine` verdict (`greeting_end`, `detect_beep`, `detect_words`) once the
+    // greeting ends with a beep or silence (result `beep_detected`, `ended` or `not_sure`).
+    case "call.machine.greeting.ended":
+      return { ...base, kind: "machine_detection", answeredBy: "machine", machineGreeting: "ended" };
     case "call.hangup": {
       const cause = event.payload.hangup_cause ?? "unspecified";
       const agentSide = direction === "outbound" ? "caller" : "callee";

@@ -19,11 +19,30 @@ export const UNAVAILABLE_MESSAGE = "Sorry, this number is not taking calls right
  * call's object resumes the conversation, while a call that is over gets `<Hangup/>` there.
  */
 export function connectStreamTwiml(urls: { media: string; reconnect: string }, callId: string): string {
+  return `${DECLARATION}<Response>${connectStreamVerbs(urls, callId)}</Response>`;
+}
+
+function connectStreamVerbs(urls: { media: string; reconnect: string }, callId: string): string {
   return (
-    `${DECLARATION}<Response><Connect><Stream url="${escapeXml(urls.media)}">` +
+    `<Connect><Stream url="${escapeXml(urls.media)}">` +
     `<Parameter name="callId" value="${escapeXml(callId)}"/></Stream></Connect>` +
-    `<Redirect method="POST">${escapeXml(urls.reconnect)}</Redirect></Response>`
+    `<Redirect method="POST">${escapeXml(urls.reconnect)}</Redirect>`
   );
+}
+
+/**
+ * Presses keys on the call (the agent's send_dtmf), then connects a new media stream that resumes
+ * the conversation. Twilio's `digits` know `w` (half a second); our `W` (a second) is `ww`.
+ */
+export function playDigitsTwiml(digits: string, urls: { media: string; reconnect: string }, callId: string): string {
+  const twilioDigits = digits.replace(/W/g, "ww");
+  return `${DECLARATION}<Response><Play digits="${escapeXml(twilioDigits)}"/>${connectStreamVerbs(urls, callId)}</Response>`;
+}
+
+/** Connects the callee to a number or SIP address (the agent's transfer_call); the call ends when that leg does. */
+export function transferTwiml(to: string, callerId: string): string {
+  const target = /^sips?:/i.test(to) ? `<Sip>${escapeXml(to)}</Sip>` : `<Number>${escapeXml(to)}</Number>`;
+  return `${DECLARATION}<Response><Dial callerId="${escapeXml(callerId)}">${target}</Dial></Response>`;
 }
 
 export function unavailableTwiml(): string {

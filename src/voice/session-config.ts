@@ -6,6 +6,8 @@
 import type { agents, calls, voices } from "../db/schema";
 import { AGENT_DEFAULTS, agentInterruption } from "../domain/agents";
 import { fillTemplate } from "../domain/templating";
+import type { VoicemailAction } from "../domain/voicemail";
+import type { ToolDefinition } from "../domain/tools";
 import { openaiSttModel } from "./providers/openai-stt";
 
 export type TtsProvider = "elevenlabs" | "deepgram" | "cartesia" | "openai";
@@ -42,13 +44,32 @@ export interface VoiceSessionConfig {
   bargeIn: BargeInOptions;
   /** Said as max_duration nears, before the agent hangs up. */
   maxDurationMessage: string;
+  /**
+   * Outbound phone calls of an agent that handles voicemail: `hangup` or `leave_message` (with its
+   * message filled from the call's variables) when a machine answers; null: no voicemail handling.
+   */
+  voicemail: { action: VoicemailAction; message: string | null } | null;
+  /** The agent's HTTP tools, in its order, with their keys (the built-in call actions are always offered too). */
+  tools: CallTool[];
+  /** The call's variables, filled into tool URLs and static parameters. */
+  variables: Record<string, string>;
+  /** The agent's knowledge bases: the best chunks for the caller's last turn join each reply's prompt. */
+  knowledge: { orgId: string; knowledgeBaseIds: string[] };
+}
+
+/** One of the agent's tools as a call uses it. */
+export interface CallTool {
+  id: string;
+  definition: ToolDefinition;
+  /** Its keys by requirement name (opened from `auth_tokens_encrypted`). */
+  authTokens: Record<string, string>;
 }
 
 type AgentRow = typeof agents.$inferSelect;
 type VoiceRow = Pick<typeof voices.$inferSelect, "provider" | "providerVoiceId" | "language">;
-type CallRow = Pick<typeof calls.$inferSelect, "variables" | "settings">;
+type CallRow = Pick<typeof calls.$inferSelect, "variables" | "settings"> & { direction?: (typeof calls.$inferSelect)["direction"] };
 
-export function voiceSessionConfig(agent: AgentRow, voice: VoiceRow, call: CallRow, env: { OPENAI_BASE_URL: string }): VoiceSessionConfig {
+export function voiceSessionConfig(agent: AgentRow, voice: VoiceRow, call: CallRow, env: { OPENAI_BASE_URL: string }, tools: CallTool[] = []): VoiceSessionConfig {
   const variables = call.variables ?? {};
   // A per-call greeting (call_settings.greeting) replaces the agent's.
   const callGreeting = typeof call.settings?.greeting === "string" ? call.settings.greeting : null;
@@ -74,6 +95,13 @@ export function voiceSessionConfig(agent: AgentRow, voice: VoiceRow, call: CallR
     inactivityMessage: agent.inactivityMessage?.trim() ? fillTemplate(agent.inactivityMessage, variables) : DEFAULT_INACTIVITY_MESSAGE,
     bargeIn: bargeInOptions(agent.interruption),
     maxDurationMessage: fillTemplate(agent.maxDurationMessage?.trim() || AGENT_DEFAULTS.maxDurationMessage, variables),
+    voicemail:
+      call.direction === "outbound" && agent.voicemail
+        ? { action: agent.voicemail.action, message: agent.voicemail.message ? fillTemplate(agent.voicemail.message, variables) : null }
+        : null,
+    tools,
+    variables,
+    knowledge: { orgId: agent.orgId, knowledgeBaseIds: agent.knowledgeBaseIds },
   };
 }
 

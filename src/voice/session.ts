@@ -24,6 +24,28 @@
  * The CallDO stays the owner of the call: the session asks it (VoiceHost) to arm or cancel the
  * inactivity timer, to record agent audio and to end the call.
  */
+import {
+  CALL_ACTION_TOOLS,
+  CALL_TOOL_TIMEOUT_CAP_MS,
+  DEFAULT_TOOL_FILLER,
+  MAX_LOGGED_RESPONSE_BYTES,
+  MAX_TOOL_ROUNDS,
+  OPT_OUT_CONFIRMATION,
+  TOOL_FILLER_AFTER_MS,
+  buildToolRequest,
+  checkDtmfDigits,
+  checkTransferDestination,
+  functionToolOf,
+  isCallAction,
+  toolResultForModel,
+  truncateUtf8,
+  type CallAction,
+  type FunctionTool,
+} from "../domain/tool-calls";
+import { urlPolicyFor } from "../domain/url-safety";
+import { runToolRequest } from "./http-tool";
+import type { AssembledToolCall } from "./llm-stream";
+import { retrieveContext, type RetrievalEnv } from "../knowledge/retrieve";
 import type { MediaLink } from "./media-link";
 import { FRAME_BYTES, MarkTracker, MulawFramer } from "./playout";
 import { DeepgramLive } from "./providers/deepgram-live";
@@ -31,26 +53,41 @@ import { ProviderError } from "./providers/errors";
 import { streamChat, type ChatMessage } from "./providers/llm";
 import { transcribeUtterance } from "./providers/openai-stt";
 import { synthesizeMulaw, type TtsEnv } from "./providers/tts";
-import type { VoiceSessionConfig } from "./session-config";
+import type { CallTool, VoiceSessionConfig } from "./session-config";
 import { bargeInDecision, heardSoFar, joinSpoken, transcriptTurn, turnLatency, type LatencyMarks, type SentClause } from "./session-rules";
-import type { VoiceStore } from "./session-store";
+import type { ToolCallRecord, VoiceStore } from "./session-store";
 import { ClauseSplitter, splitClauses } from "./sentences";
 import { DeepgramTurnAssembler, onlyBackchannel, type TurnEvent } from "./turns";
 import { UtteranceCollector, type Utterance } from "./utterances";
+import { classifyVoicemailGreeting, VOICEMAIL_CLASSIFIED_TURNS, VOICEMAIL_GREETING_TIMEOUT_MS, VOICEMAIL_SILENCE_MS } from "../domain/voicemail";
 import { EnergyVad } from "./vad";
 
-export interface VoiceEnv extends TtsEnv {
+export interface VoiceEnv extends TtsEnv, RetrievalEnv {
   DEEPGRAM_API_BASE_URL: string;
   DEEPGRAM_API_KEY?: string;
-  OPENAI_API_KEY?: string;
+  /** Tools may reach loopback only where the simulator runs (dev and tests), as when they are saved. */
+  SIMULATOR_ENABLED?: string;
 }
+
+/** A built-in call action the model asked for, carried out by the call's object. */
+export type HostCallAction = { kind: "transfer"; destination: string } | { kind: "dtmf"; digits: string } | { kind: "opt_out" };
+
+/**
+ * What the action came to. `streamRestarts`: the carrier replaces this media stream (Twilio plays
+ * DTMF on a new TwiML document), so this session is about to close and a new one resumes.
+ */
+export type HostActionResult = { ok: true; detail: string; streamRestarts?: boolean } | { ok: false; error: string };
 
 /** What the session needs from the call's object. */
 export interface VoiceHost {
   /** Arms the inactivity timer `ms` from now, or cancels it (null). */
   setInactivityTimer(ms: number | null): Promise<void>;
   /** Ends the call from our side: hang up at the carrier with this end_reason. */
-  endCall(reason: "inactivity" | "provider_error" | "max_duration", message: string): Promise<void>;
+  endCall(reason: "inactivity" | "provider_error" | "max_duration" | "hangup_by_agent" | "voicemail", message: string): Promise<void>;
+  /** The callee's first words read as a voicemail greeting (`cues`: what gave it away): a machine answered. */
+  machineHeard(cues: string[]): Promise<void>;
+  /** Transfers the call, sends DTMF or opts the callee out (the LLM's built-in call actions). */
+  callAction(action: HostCallAction): Promise<HostActionResult>;
   /** Agent audio as it is sent, for the recording's agent leg. */
   recordAgentAudio(bytes: Uint8Array): void;
 }
@@ -66,9 +103,11 @@ export interface VoiceSessionOptions {
   config: Promise<VoiceSessionConfig>;
   /** ms from the call's answer to this stream's start (transcript times count from the answer). */
   answerOffsetMs: number;
+  /** A machine already answered (carrier detection before this stream started): wait for the beep instead of greeting. */
+  machine?: { greetingEnded: boolean } | null;
 }
 
-type TurnKind = "greeting" | "reply" | "reprompt" | "goodbye";
+type TurnKind = "greeting" | "reply" | "reprompt" | "goodbye" | "voicemail";
 
 interface AgentTurn {
   id: string;
@@ -89,9 +128,22 @@ interface AgentTurn {
   /** Caller turn answered (replies only), with its milestones for the latency figures. */
   callerTurn?: number;
   latency?: LatencyMarks;
+  /** A tool's filler line was said in this turn (once per turn at most). */
+  saidFiller?: boolean;
+  /**
+   * A call action is ending the call after this turn (end_call, opt_out, transfer_call): once its
+   * audio has played it counts as complete, and nothing more is said or awaited after it.
+   */
+  ending?: boolean;
 }
 
+/** What the clause queue carries: clauses to speak, or a marker resolved once the player reaches it. */
+type QueueItem = string | { reached: () => void };
+
 const BYTES_PER_MS = 8;
+/** Knowledge put in a reply's prompt at most (tokens ≈ characters / 4), and how long finding it may take. */
+const KNOWLEDGE_TOKEN_BUDGET = 800;
+const KNOWLEDGE_TIMEOUT_MS = 1500;
 /**
  * A turn whose first audio has not gone out this long after it began is stuck (a provider that
  * accepted the request and went silent): the call ends rather than hang in silence.
@@ -101,13 +153,13 @@ const TURN_STALL_MS = 20_000;
 const ARRIVAL_RING = 3000;
 
 /** Clauses handed from the LLM reader to the TTS player, in order. */
-class ClauseQueue implements AsyncIterable<string> {
-  #items: string[] = [];
+class ClauseQueue implements AsyncIterable<QueueItem> {
+  #items: QueueItem[] = [];
   #closed = false;
   #wake: (() => void) | null = null;
 
-  push(clause: string): void {
-    this.#items.push(clause);
+  push(item: QueueItem): void {
+    this.#items.push(item);
     this.#wake?.();
   }
 
@@ -116,7 +168,7 @@ class ClauseQueue implements AsyncIterable<string> {
     this.#wake?.();
   }
 
-  async *[Symbol.asyncIterator](): AsyncGenerator<string> {
+  async *[Symbol.asyncIterator](): AsyncGenerator<QueueItem> {
     for (;;) {
       const next = this.#items.shift();
       if (next !== undefined) {
@@ -174,6 +226,18 @@ export class VoiceSession {
   #held: { text: string; startMs: number; endMs: number } | null = null;
   /** max_duration is near: the goodbye is (being) said, and nothing else will be. */
   #wrappingUp = false;
+  /** Waiting for every mark sent so far to be echoed (a call action waits for its lead-in to be heard). */
+  #playedWaiters: (() => void)[] = [];
+  /**
+   * A machine answered and the agent leaves a message: `awaiting` the end of its greeting (the
+   * carrier's word, the VAD's silence since `sinceMs`, or `fallback`), then `leaving` it. Nothing
+   * the machine says is answered meanwhile.
+   */
+  #voicemail: { phase: "awaiting" | "leaving" | "hanging_up"; sinceMs: number; fallback: ReturnType<typeof setTimeout> | null } | null = null;
+  /** A carrier verdict that came before the agent's configuration. */
+  #pendingMachine: { greetingEnded: boolean } | null = null;
+  /** Caller turns the voicemail classifier has looked at (only the first ones are a greeting). */
+  #classifiedTurns = 0;
   #closed = false;
 
   constructor(options: VoiceSessionOptions) {
@@ -215,6 +279,12 @@ export class VoiceSession {
       this.#openDeepgram(config);
     }
 
+    const machine = this.#pendingMachine ?? this.#options.machine;
+    if (machine && config.voicemail?.action === "leave_message") {
+      // A machine answered before this stream started: no greeting, the message after the beep.
+      this.#onMachine(machine.greetingEnded);
+      return;
+    }
     if (this.#options.store.hasConversation() || config.firstSpeaker === "user") {
       // A reconnected stream picks the conversation up; a callee-first agent waits to be spoken to.
       await this.#armInactivity();
@@ -262,8 +332,12 @@ export class VoiceSession {
     if (turn && !turn.settled) {
       turn.abort.abort();
       // Cut off by the end of the stream: the transcript keeps what was heard, as for a barge-in.
-      void this.#settle(turn, true, this.#heard(turn));
+      // A turn ending the call (a call action) whose audio has all played was not cut off.
+      const complete = turn.ending === true && !this.#tracker.speaking;
+      void this.#settle(turn, !complete, complete ? undefined : this.#heard(turn));
     }
+    for (const resolve of this.#playedWaiters.splice(0)) resolve();
+    if (this.#voicemail?.fallback) clearTimeout(this.#voicemail.fallback);
     this.#stt?.close();
     // A transcription in flight is cancelled; queued utterances see the session closed and stop.
     this.#transcriptionAbort.abort();
@@ -300,6 +374,9 @@ export class VoiceSession {
       if (utterance) this.#onUtterance(utterance);
     }
     if (this.#voicedSince !== null && this.#busy()) this.#considerBargeIn();
+    // Waiting for a machine's beep: a pause after its greeting (and the beep) is the cue.
+    const voicemail = this.#voicemail;
+    if (voicemail?.phase === "awaiting" && this.#streamMs() - Math.max(this.#voicedUntil, voicemail.sinceMs) >= VOICEMAIL_SILENCE_MS) this.#leaveVoicemail("silence after the greeting");
   }
 
   #streamMs(): number {
@@ -320,7 +397,7 @@ export class VoiceSession {
 
   #considerBargeIn(): void {
     const config = this.#config;
-    if (!config || !this.#busy() || !config.bargeIn.enabled || this.#wrappingUp) return;
+    if (!config || !this.#busy() || !config.bargeIn.enabled || this.#wrappingUp || this.#voicemail) return;
     if (bargeInDecision({ text: this.#interim, voicedMs: this.#voicedMs() }, config.bargeIn)) this.#bargeIn();
   }
 
@@ -395,6 +472,11 @@ export class VoiceSession {
     this.#interim = "";
     const offset = this.#options.answerOffsetMs;
     const turn = transcriptTurn("contact", text, offset + startMs, offset + endMs);
+    if (this.#voicemail || this.#voicemailGreeting(text)) {
+      // A machine: what it says goes in the transcript, never to the LLM.
+      await this.#options.store.appendTranscript(turn);
+      return;
+    }
     if (this.#wrappingUp) {
       // The goodbye is under way: what the caller says still goes in the transcript, unanswered.
       await this.#options.store.appendTranscript(turn);
@@ -434,7 +516,8 @@ export class VoiceSession {
 
   async #armInactivity(): Promise<void> {
     const config = this.#config;
-    if (!config || this.#closed) return;
+    // A machine is not re-prompted: the voicemail timer bounds the wait for its beep.
+    if (!config || this.#closed || this.#voicemail) return;
     this.#inactivityArmed = true;
     await this.#options.host.setInactivityTimer(config.inactivityTimeoutMs);
   }
@@ -446,7 +529,7 @@ export class VoiceSession {
   inactivityTimeout(): "reprompt" | "hangup" | "ignored" {
     this.#inactivityArmed = false;
     const config = this.#config;
-    if (!config || this.#closed || this.#busy() || this.#wrappingUp) return "ignored";
+    if (!config || this.#closed || this.#busy() || this.#wrappingUp || this.#voicemail) return "ignored";
     if (this.#reprompts >= 1) return "hangup";
     this.#reprompts++;
     this.#startTurn("reprompt", { text: config.inactivityMessage });
@@ -508,9 +591,10 @@ export class VoiceSession {
     const player = guard(
       (async () => {
         let index = 0;
-        for await (const clause of queue) {
+        for await (const item of queue) {
           if (this.#stale(turn)) return;
-          await this.#speakClause(turn, clause, index++);
+          if (typeof item !== "string") item.reached();
+          else await this.#speakClause(turn, item, index++);
         }
       })(),
     );
@@ -529,24 +613,298 @@ export class VoiceSession {
     if (!this.#stale(turn)) await this.#maybeSettle(turn);
   }
 
+  /**
+   * The LLM's reply, spoken clause by clause as it streams. When the model calls tools (the
+   * agent's HTTP tools or the built-in call actions) they run, their answers go back to it and it
+   * continues, for at most MAX_TOOL_ROUNDS rounds; the round after that may only speak. Each round
+   * (the call message and every answer) joins the history once it has run.
+   */
   async #generate(turn: AgentTurn, queue: ClauseQueue): Promise<void> {
     const config = this.#config!;
-    const messages: ChatMessage[] = [{ role: "system", content: config.systemPrompt }, ...this.#options.store.history()];
-    const splitter = new ClauseSplitter();
-    for await (const event of streamChat({
-      baseUrl: config.llm.baseUrl,
-      apiKey: this.#options.env.OPENAI_API_KEY,
-      model: config.llm.model,
-      temperature: config.llm.temperature,
-      messages,
-      signal: turn.abort.signal,
-    })) {
-      if (this.#stale(turn)) return;
-      if (event.type !== "text") continue;
-      if (turn.latency) turn.latency.llmFirstTokenAt ??= Date.now();
-      for (const clause of splitter.push(event.text)) queue.push(clause);
+    const store = this.#options.store;
+    const knowledge = await this.#knowledgeFor(turn, config, store.history());
+    if (this.#stale(turn)) return;
+    const messages: ChatMessage[] = [{ role: "system", content: config.systemPrompt }, ...knowledge, ...store.history()];
+    const tools = this.#offeredTools(config);
+    for (let round = 0; ; round++) {
+      const splitter = new ClauseSplitter();
+      let text = "";
+      let calls: AssembledToolCall[] = [];
+      for await (const event of streamChat({
+        baseUrl: config.llm.baseUrl,
+        apiKey: this.#options.env.OPENAI_API_KEY,
+        model: config.llm.model,
+        temperature: config.llm.temperature,
+        messages,
+        tools,
+        toolChoice: round < MAX_TOOL_ROUNDS ? "auto" : "none",
+        signal: turn.abort.signal,
+      })) {
+        if (this.#stale(turn)) return;
+        if (event.type === "tool_calls") calls = event.calls;
+        if (event.type !== "text") continue;
+        if (turn.latency) turn.latency.llmFirstTokenAt ??= Date.now();
+        text += event.text;
+        for (const clause of splitter.push(event.text)) queue.push(clause);
+      }
+      for (const clause of splitter.flush()) queue.push(clause);
+      // Past the last round the model was told not to call tools; calls it makes anyway are not run.
+      if (calls.length === 0 || round >= MAX_TOOL_ROUNDS || this.#stale(turn)) return;
+      const assistant = {
+        content: text || null,
+        tool_calls: calls.map((c) => ({ id: c.id, type: "function" as const, function: { name: c.function.name, arguments: c.function.arguments } })),
+      };
+      const ran = await this.#runToolCalls(turn, queue, calls, text, assistant);
+      if (ran.ended || this.#stale(turn)) return;
+      // History keeps the call message without its text: the turn's spoken text joins it when the turn settles.
+      store.appendToolRound({ content: null, tool_calls: assistant.tool_calls }, ran.results);
+      messages.push({ role: "assistant", ...assistant }, ...ran.results.map((r) => ({ role: "tool" as const, ...r })));
     }
-    for (const clause of splitter.flush()) queue.push(clause);
+  }
+
+  /**
+   * What the agent's knowledge bases hold on the caller's last turn, as a system message (none
+   * when nothing matches). Bounded in time: a slow search costs the reply its context, never
+   * the caller a long silence.
+   */
+  async #knowledgeFor(turn: AgentTurn, config: VoiceSessionConfig, history: ChatMessage[]): Promise<ChatMessage[]> {
+    const { orgId, knowledgeBaseIds } = config.knowledge;
+    const question = history.findLast((m) => m.role === "user")?.content;
+    if (knowledgeBaseIds.length === 0 || typeof question !== "string" || !question.trim()) return [];
+    const signal = AbortSignal.any([turn.abort.signal, AbortSignal.timeout(KNOWLEDGE_TIMEOUT_MS)]);
+    try {
+      const context = await retrieveContext(this.#options.env, orgId, knowledgeBaseIds, question, { tokenBudget: KNOWLEDGE_TOKEN_BUDGET, signal });
+      if (!context.text) return [];
+      return [{ role: "system", content: `Knowledge base excerpts that may help answer the caller (use them only if relevant; do not read them out word for word):\n\n${context.text}` }];
+    } catch (error) {
+      if (!turn.abort.signal.aborted) this.#log("warn", "knowledge retrieval failed; replying without it", { error: String(error) });
+      return [];
+    }
+  }
+
+  /** The functions the model is offered: the call actions, then the agent's tools that can be called (first of a name wins). */
+  #offeredTools(config: VoiceSessionConfig): FunctionTool[] {
+    const offered = [...CALL_ACTION_TOOLS];
+    const names = new Set(offered.map((t) => t.function.name));
+    for (const tool of config.tools) {
+      if (!tool.definition.http || names.has(tool.definition.modelToolName)) continue;
+      names.add(tool.definition.modelToolName);
+      offered.push(functionToolOf(tool.definition));
+    }
+    return offered;
+  }
+
+  /**
+   * Runs one round's tool calls in order and answers each. A call action that ends the
+   * conversation here (end_call, opt_out, a transfer the carrier took, DTMF that replaces the
+   * stream) writes the round to history itself and leaves the calls after it unrun.
+   */
+  async #runToolCalls(
+    turn: AgentTurn,
+    queue: ClauseQueue,
+    calls: AssembledToolCall[],
+    roundText: string,
+    assistant: { content: string | null; tool_calls: { id: string; type: "function"; function: { name: string; arguments: string } }[] },
+  ): Promise<{ results: { tool_call_id: string; content: string }[]; ended: boolean }> {
+    const results: { tool_call_id: string; content: string }[] = [];
+    const answer = (call: AssembledToolCall, content: string) => results.push({ tool_call_id: call.id, content });
+    /** Ends the round for good: later calls are answered as not run, and the round is written now. */
+    const finish = (from: number) => {
+      for (const later of calls.slice(from)) answer(later, JSON.stringify({ error: "Not run: the call ended" }));
+      this.#options.store.appendToolRound({ content: null, tool_calls: assistant.tool_calls }, results);
+      return { results, ended: true };
+    };
+    for (const [index, call] of calls.entries()) {
+      const name = call.function.name;
+      const startedAt = Date.now();
+      const log = (entry: Partial<ToolCallRecord>) =>
+        this.#options.store.recordToolCall({
+          tool_call_id: call.id,
+          name,
+          kind: isCallAction(name) ? "action" : "http",
+          tool_id: null,
+          arguments: call.parsed.ok ? call.parsed.value : call.function.arguments,
+          request: null,
+          status: null,
+          duration_ms: Date.now() - startedAt,
+          response: null,
+          error: null,
+          started_at: new Date(startedAt).toISOString(),
+          ...entry,
+        });
+      if (this.#stale(turn)) {
+        answer(call, JSON.stringify({ error: "Not run: the caller interrupted" }));
+        continue;
+      }
+      if (!call.parsed.ok) {
+        log({ error: call.parsed.error });
+        answer(call, JSON.stringify({ error: call.parsed.error }));
+        continue;
+      }
+      if (isCallAction(name)) {
+        const action = await this.#callAction(turn, queue, name, call.parsed.value, roundText, () => finish(index + 1), (outcome) => {
+          log(outcome.ok ? { response: outcome.detail } : { error: outcome.error });
+          answer(call, JSON.stringify(outcome.ok ? { ok: true, result: outcome.detail } : { error: outcome.error }));
+        });
+        if (action === "ended") return { results, ended: true };
+        continue;
+      }
+      const tool = this.#config!.tools.find((t) => t.definition.modelToolName === name && t.definition.http);
+      if (!tool) {
+        const error = `No tool is named "${name}"`;
+        log({ error });
+        answer(call, JSON.stringify({ error }));
+        continue;
+      }
+      answer(call, await this.#runHttpTool(turn, queue, tool, call.parsed.value, roundText, log));
+    }
+    return { results, ended: false };
+  }
+
+  /** One call of an HTTP tool: built from its definition, run under the URL rules, its filler said if it is slow. */
+  async #runHttpTool(turn: AgentTurn, queue: ClauseQueue, tool: CallTool, args: unknown, roundText: string, log: (entry: Partial<ToolCallRecord>) => void): Promise<string> {
+    const config = this.#config!;
+    const policy = urlPolicyFor(this.#options.env);
+    const built = buildToolRequest(tool.definition, args, { variables: config.variables, authTokens: tool.authTokens, policy });
+    if (!built.ok) {
+      log({ tool_id: tool.id, error: built.error });
+      return JSON.stringify({ error: built.error });
+    }
+    const request = built.value;
+    // Silence while a slow tool works: its filler line, unless the model already said something this round.
+    const filler = setTimeout(() => {
+      if (this.#stale(turn) || turn.saidFiller || roundText.trim()) return;
+      turn.saidFiller = true;
+      queue.push(tool.definition.filler_message ?? DEFAULT_TOOL_FILLER);
+    }, TOOL_FILLER_AFTER_MS);
+    const timeoutMs = Math.min(tool.definition.timeout_seconds * 1000, CALL_TOOL_TIMEOUT_CAP_MS);
+    let run: Awaited<ReturnType<typeof runToolRequest>>;
+    try {
+      run = await runToolRequest(request, { timeoutMs, policy, signal: turn.abort.signal });
+    } finally {
+      clearTimeout(filler);
+    }
+    const outcome = run.outcome;
+    log({
+      tool_id: tool.id,
+      request: run.hops > 0 ? { method: request.method, url: run.shownUrl } : null,
+      status: "status" in outcome ? outcome.status : null,
+      response: "body" in outcome ? truncateUtf8(outcome.body, MAX_LOGGED_RESPONSE_BYTES) : null,
+      error: "error" in outcome ? outcome.error : outcome.status >= 400 ? `HTTP ${outcome.status}` : null,
+    });
+    return toolResultForModel(outcome);
+  }
+
+  /**
+   * A built-in call action. Those that end the conversation first let what the turn has queued be
+   * heard (the goodbye, "transferring you now"), and the turn counts as complete. Returns "ended"
+   * when the conversation on this stream is over.
+   */
+  async #callAction(
+    turn: AgentTurn,
+    queue: ClauseQueue,
+    action: CallAction,
+    args: unknown,
+    roundText: string,
+    finish: () => unknown,
+    report: (outcome: { ok: true; detail: string } | { ok: false; error: string }) => void,
+  ): Promise<"ended" | "continue"> {
+    const host = this.#options.host;
+    const ask = async (request: Parameters<VoiceHost["callAction"]>[0]): Promise<Awaited<ReturnType<VoiceHost["callAction"]>>> => {
+      try {
+        return await host.callAction(request);
+      } catch (error) {
+        return { ok: false, error: `The call action failed: ${error instanceof Error ? error.message : String(error)}` };
+      }
+    };
+    /** Says what is queued, then hands the call to `end`; the turn's audio has been heard by then. */
+    const endAfterPlayout = async (detail: string, end: () => Promise<void>) => {
+      report({ ok: true, detail });
+      finish();
+      await this.#played(turn, queue);
+      if (this.#closed) return;
+      try {
+        await end();
+      } catch (error) {
+        this.#log("error", `could not end the call after ${action}`, { error: String(error) });
+      }
+    };
+    switch (action) {
+      case "end_call":
+        this.#beginEnding(turn);
+        await endAfterPlayout("The call ends once your goodbye has been heard.", () => host.endCall("hangup_by_agent", "the agent ended the call (end_call)"));
+        return "ended";
+      case "opt_out": {
+        const result = await ask({ kind: "opt_out" });
+        if (!result.ok) {
+          report(result);
+          return "continue";
+        }
+        this.#beginEnding(turn);
+        if (!roundText.trim()) queue.push(OPT_OUT_CONFIRMATION);
+        await endAfterPlayout(result.detail, () => host.endCall("hangup_by_agent", "the callee opted out (opt_out)"));
+        return "ended";
+      }
+      case "transfer_call": {
+        const destination = checkTransferDestination(args);
+        if (!destination.ok) {
+          report(destination);
+          return "continue";
+        }
+        this.#beginEnding(turn);
+        await this.#played(turn, queue);
+        if (this.#stale(turn)) return "ended";
+        const result = await ask({ kind: "transfer", destination: destination.value });
+        if (!result.ok) {
+          // The call goes on: the model hears why and tells the caller.
+          turn.ending = false;
+          this.#wrappingUp = false;
+          report(result);
+          return "continue";
+        }
+        report(result);
+        finish();
+        return "ended";
+      }
+      case "send_dtmf": {
+        const digits = checkDtmfDigits(args);
+        if (!digits.ok) {
+          report(digits);
+          return "continue";
+        }
+        // Keys are pressed once what the agent said before has been heard.
+        await this.#played(turn, queue);
+        if (this.#stale(turn)) return "ended";
+        // Twilio may end this stream for the digits before it even answers: what was said has been heard.
+        turn.ending = true;
+        const result = await ask({ kind: "dtmf", digits: digits.value });
+        turn.ending = false;
+        report(result);
+        if (result.ok && result.streamRestarts) {
+          finish();
+          return "ended";
+        }
+        return "continue";
+      }
+    }
+  }
+
+  /** From here the turn ends the call: no barge-in, no re-prompt, nothing more answered. */
+  #beginEnding(turn: AgentTurn): void {
+    turn.ending = true;
+    this.#wrappingUp = true;
+    this.#held = null;
+  }
+
+  /** Resolves once the player has sent everything queued so far and the carrier has played it all (or the turn is over). */
+  async #played(turn: AgentTurn, queue: ClauseQueue): Promise<void> {
+    const over = new Promise<void>((resolve) => {
+      if (turn.abort.signal.aborted) resolve();
+      else turn.abort.signal.addEventListener("abort", () => resolve(), { once: true });
+    });
+    await Promise.race([new Promise<void>((reached) => queue.push({ reached })), over]);
+    if (this.#stale(turn) || !this.#tracker.speaking) return;
+    await Promise.race([new Promise<void>((resolve) => this.#playedWaiters.push(resolve)), over]);
   }
 
   /** One clause through TTS to the carrier, frame by frame as the audio streams in, then its mark. */
@@ -594,6 +952,7 @@ export class VoiceSession {
   async onMark(name: string): Promise<void> {
     if (this.#closed) return;
     const mark = this.#tracker.markEchoed(name);
+    if (!this.#tracker.speaking) for (const resolve of this.#playedWaiters.splice(0)) resolve();
     const turn = this.#turn;
     if (!mark || !turn || mark.turnId !== turn.id) return;
     // Playback is in order: this echo confirms every clause up to this one.
@@ -616,11 +975,12 @@ export class VoiceSession {
   }
 
   /** Stops the agent's turn at once (clear, aborted fetches); the transcript keeps what was heard. */
-  #cutOff(why: "barge-in" | "max_duration"): void {
+  #cutOff(why: "barge-in" | "max_duration" | "voicemail"): void {
     const turn = this.#turn;
     if (!turn || turn.settled) return;
     this.#options.link.clear();
     this.#tracker.clear();
+    for (const resolve of this.#playedWaiters.splice(0)) resolve();
     this.#epoch++;
     turn.abort.abort();
     const heard = this.#heard(turn);
@@ -654,13 +1014,14 @@ export class VoiceSession {
     const held = this.#held;
     this.#held = null;
     // Armed before the transcript is written, so a reader who sees the turn sees the timer too.
-    if (!interrupted && !held && turn.kind !== "goodbye") await this.#armInactivity();
+    if (!interrupted && !held && turn.kind !== "goodbye" && !turn.ending) await this.#armInactivity();
     if (text && turn.startStreamMs !== null) {
       const offset = this.#options.answerOffsetMs;
       await store.appendTranscript(transcriptTurn("agent", text, offset + startMs, offset + startMs + playedMs, interrupted));
     }
     if (turn.kind === "goodbye") await this.#goodbyeSaid(interrupted);
-    else if (held && !this.#closed) await this.#onCallerTurn(held.text, held.startMs, held.endMs);
+    else if (turn.kind === "voicemail") await this.#voicemailLeft(interrupted);
+    else if (held && !this.#closed && !turn.ending) await this.#onCallerTurn(held.text, held.startMs, held.endMs);
   }
 
   /**
@@ -670,12 +1031,92 @@ export class VoiceSession {
    */
   wrapUp(): boolean {
     const config = this.#config;
-    if (!config || this.#closed || this.#wrappingUp) return false;
+    if (!config || this.#closed || this.#wrappingUp || this.#voicemail) return false;
     this.#wrappingUp = true;
     this.#held = null;
     if (this.#busy()) this.#cutOff("max_duration");
     this.#startTurn("goodbye", { text: config.maxDurationMessage });
     return true;
+  }
+
+  // ---- Voicemail ----
+
+  /**
+   * The carrier's answering-machine detection: a machine answered (the CallDO tells the loop when
+   * the agent leaves a message). `greetingEnded`: its beep has come (Twilio `machine_end_*`, Telnyx
+   * `call.machine.greeting.ended`), so the message is left now.
+   */
+  machineDetected(greetingEnded: boolean): void {
+    if (this.#closed) return;
+    if (!this.#config) {
+      this.#pendingMachine = { greetingEnded: greetingEnded || this.#pendingMachine?.greetingEnded === true };
+      return;
+    }
+    this.#onMachine(greetingEnded);
+  }
+
+  /**
+   * Whether the callee's words (one of their first turns) read as a voicemail greeting, for an
+   * agent that handles voicemail. If so the agent stops talking and the call's object is told;
+   * it hangs up, or the loop waits for the beep to leave the message.
+   */
+  #voicemailGreeting(text: string): boolean {
+    const config = this.#config;
+    if (!config?.voicemail || this.#classifiedTurns >= VOICEMAIL_CLASSIFIED_TURNS) return false;
+    this.#classifiedTurns++;
+    const verdict = classifyVoicemailGreeting(text);
+    if (!verdict.voicemail) return false;
+    this.#log("info", "the callee's words read as a voicemail greeting", { cues: verdict.cues });
+    if (config.voicemail.action === "leave_message") this.#onMachine(false);
+    else {
+      // Hanging up: nothing more is said or answered until the call's object ends the call.
+      this.#voicemail = { phase: "hanging_up", sinceMs: this.#streamMs(), fallback: null };
+      if (this.#busy()) this.#cutOff("voicemail");
+    }
+    this.#options.host.machineHeard(verdict.cues).catch((error) => this.#log("error", "could not report the answering machine", { error: String(error) }));
+    return true;
+  }
+
+  /** A machine answered and the agent leaves a message: it stops talking and waits for the beep. */
+  #onMachine(greetingEnded: boolean): void {
+    const config = this.#config;
+    if (config?.voicemail?.action !== "leave_message" || this.#closed) return;
+    if (!this.#voicemail) {
+      const fallback = setTimeout(() => this.#leaveVoicemail("no end of the greeting was heard in time"), VOICEMAIL_GREETING_TIMEOUT_MS);
+      this.#voicemail = { phase: "awaiting", sinceMs: this.#streamMs(), fallback };
+      this.#held = null;
+      if (this.#busy()) this.#cutOff("voicemail");
+      if (this.#inactivityArmed) {
+        this.#inactivityArmed = false;
+        void this.#options.host.setInactivityTimer(null);
+      }
+      this.#log("info", "a machine answered: waiting for the end of its greeting", { greeting_ended: greetingEnded });
+    }
+    if (greetingEnded) this.#leaveVoicemail("the carrier heard the end of the greeting");
+  }
+
+  /** The machine's greeting is over: the agent says its message (the call ends once it has played). */
+  #leaveVoicemail(why: string): void {
+    const voicemail = this.#voicemail;
+    if (!voicemail || voicemail.phase !== "awaiting" || this.#closed) return;
+    voicemail.phase = "leaving";
+    if (voicemail.fallback) clearTimeout(voicemail.fallback);
+    voicemail.fallback = null;
+    if (this.#busy()) this.#cutOff("voicemail");
+    this.#log("info", "leaving the voicemail message", { why });
+    const message = this.#config?.voicemail?.message;
+    if (message) this.#startTurn("voicemail", { text: message });
+    else void this.#voicemailLeft(false);
+  }
+
+  async #voicemailLeft(interrupted: boolean): Promise<void> {
+    if (interrupted && this.#closed) return; // the call ended while the message was being said
+    try {
+      await this.#options.host.endCall("voicemail", "the agent left its voicemail message");
+    } catch (error) {
+      // The voicemail timer still ends the call; say why it did not end here.
+      this.#log("error", "could not end the call after the voicemail message", { error: String(error) });
+    }
   }
 
   async #goodbyeSaid(interrupted: boolean): Promise<void> {

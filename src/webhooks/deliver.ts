@@ -1,6 +1,7 @@
 import { and, eq, gte, lt } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { runVoiceClone } from "../api/voices/training";
+import { runCallAnalysis } from "../calls/analysis";
 import { events, webhookAttempts, webhookDeliveries, webhookEndpoints } from "../db/schema";
 import { openDatabase, TenantDb, type Database } from "../db/tenant";
 import {
@@ -48,6 +49,7 @@ export async function handleWebhookBatch(batch: MessageBatch<unknown>, env: Env,
       try {
         if (parsed.data.kind === "dispatch") await dispatchEvent(db, env, clock, parsed.data.event_id);
         else if (parsed.data.kind === "voice_clone") await runVoiceClone(db, env, clock, parsed.data.voice_id, parsed.data.attempt);
+        else if (parsed.data.kind === "call_analysis") await runCallAnalysis(db, env, clock, parsed.data.call_id, parsed.data.attempt);
         else await deliverAttempt(db, env, clock, parsed.data.delivery_id, parsed.data.attempt);
         message.ack();
       } catch (error) {

@@ -1,5 +1,6 @@
 import { and, asc, eq, isNull, lt } from "drizzle-orm";
 import { sweepVoiceTraining } from "../api/voices/training";
+import { sweepCallAnalyses } from "../calls/analysis";
 import { events, webhookDeliveries } from "../db/schema";
 import type { Database } from "../db/tenant";
 import type { WebhookMessage } from "./messages";
@@ -20,7 +21,7 @@ export async function sweepWebhooks(
   db: Database,
   queue: Queue<WebhookMessage>,
   nowMs: number,
-): Promise<{ events: number; deliveries: number; voice_clones: number }> {
+): Promise<{ events: number; deliveries: number; voice_clones: number; call_analyses: number }> {
   const [stuckEvents, overdue] = await db.batch([
     db
       .select({ id: events.id })
@@ -43,5 +44,7 @@ export async function sweepWebhooks(
   for (let i = 0; i < messages.length; i += 100) await queue.sendBatch(messages.slice(i, i + 100));
   // Voice clones travel on the same queue, so their lost attempts are re-sent here too.
   const voiceClones = await sweepVoiceTraining(db, queue, nowMs);
-  return { events: stuckEvents.length, deliveries: overdue.length, voice_clones: voiceClones };
+  // So do post-call analyses (src/calls/analysis.ts).
+  const callAnalyses = await sweepCallAnalyses(db, queue, nowMs);
+  return { events: stuckEvents.length, deliveries: overdue.length, voice_clones: voiceClones, call_analyses: callAnalyses };
 }

@@ -79,6 +79,63 @@ describe("agents", () => {
     expect((await org.get("/agents")).body.pagination.total).toBe(0);
   });
 
+  it("stores voicemail handling and post-call analysis settings, and null turns them off", async () => {
+    const org = await newOrg();
+    const plain = (await org.post("/agents", minimal)).body.data;
+    expect(plain).toMatchObject({ voicemail: null, success_criteria: null, analysis_schema: null });
+    const schema = {
+      type: "object",
+      properties: { confirmed: { type: "boolean" }, new_date: { $ref: "#/$defs/day" } },
+      required: ["confirmed"],
+      $defs: { day: { type: ["string", "null"], format: "date" } },
+    };
+    const created = await org.post("/agents", {
+      ...minimal,
+      voicemail: { action: "leave_message", message: "Hi {{first_name}}, please call us back at {{callback_number}}." },
+      success_criteria: "The contact confirms the visit or books a new date.",
+      analysis_schema: schema,
+    });
+    expect(created.status).toBe(201);
+    const agent = created.body.data;
+    expect(agent).toMatchObject({
+      voicemail: { action: "leave_message", message: "Hi {{first_name}}, please call us back at {{callback_number}}." },
+      success_criteria: "The contact confirms the visit or books a new date.",
+      analysis_schema: schema,
+      variables: ["first_name", "date", "callback_number"],
+    });
+    expect((await org.get(`/agents/${agent.id}`)).body.data).toEqual(agent);
+    const hangup = await org.patch(`/agents/${agent.id}`, { voicemail: { action: "hangup" } });
+    expect(hangup.body.data).toMatchObject({ voicemail: { action: "hangup", message: null }, analysis_schema: schema });
+    const cleared = await org.patch(`/agents/${agent.id}`, { voicemail: null, success_criteria: null, analysis_schema: null });
+    expect(cleared.body.data).toMatchObject({ voicemail: null, success_criteria: null, analysis_schema: null });
+  });
+
+  it("refuses a voicemail setting or an analysis_schema it could not use, with 422 naming the problem", async () => {
+    const org = await newOrg();
+    const { body } = await org.post("/agents", minimal);
+    const cases: [Record<string, unknown>, string, RegExp][] = [
+      [{ voicemail: { action: "leave_message" } }, "voicemail.message", /Required with action "leave_message"/],
+      [{ voicemail: { action: "leave_message", message: "Hi {{first name}}" } }, "voicemail.message", /not a valid variable name/],
+      [{ voicemail: { action: "beep" } }, "voicemail.action", /./],
+      [{ success_criteria: "" }, "success_criteria", /./],
+      [{ analysis_schema: [1, 2] }, "analysis_schema", /./],
+      [{ analysis_schema: { type: "array", items: { type: "string" } } }, "analysis_schema.type", /Must be "object"/],
+      [{ analysis_schema: { type: "object", properties: { budget: { type: "money" } } } }, "analysis_schema.properties.budget.type", /Must be one of string, number/],
+      [{ analysis_schema: { type: "object", properties: { day: { $ref: "#/$defs/day" } } } }, "analysis_schema.properties.day.$ref", /does not point at anything/],
+      [{ analysis_schema: { type: "object", properties: { s: { type: "string", minLength: -1 } } } }, "analysis_schema.properties.s.minLength", /non-negative integer/],
+    ];
+    for (const [change, field, reason] of cases) {
+      for (const res of [await org.post("/agents", { ...minimal, ...change }), await org.patch(`/agents/${body.data.id}`, change)]) {
+        expect(res.status, JSON.stringify(change)).toBe(422);
+        expect(res.body.error.code).toBe("validation_error");
+        expect(res.body.error.details.field).toBe(field);
+        expect(res.body.error.message).toMatch(reason);
+      }
+    }
+    expect((await org.get("/agents")).body.pagination.total).toBe(1);
+    expect((await org.get(`/agents/${body.data.id}`)).body.data).toMatchObject({ voicemail: null, analysis_schema: null });
+  });
+
   it("lists with status and name filters and offset pagination", async () => {
     const org = await newOrg();
     for (const name of ["Alpha sales", "Beta support", "alpha renewals"]) await org.post("/agents", { ...minimal, name });

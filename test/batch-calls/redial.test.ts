@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { createContact, createFolder } from "../contacts/helpers";
 import { manualClockPerTest } from "../helpers/clock";
 import { MONDAY_10AM_NY } from "./helpers";
 import { auditOf, batch, callRows, contactsOf, DAY, eventsOf, iso, NY, orgWithNumbers, runUntil, startCampaign } from "./engine-helpers";
@@ -61,6 +62,34 @@ describe("redial rules", () => {
       ["dialing", 3],
       ["no_answer", 3],
     ]);
+  });
+
+  it("redials a contact whose call reached voicemail per retry_policy: an agent that hangs up on machines ends each call at the answer", async () => {
+    const { org, agentId } = await orgWithNumbers();
+    expect((await org.patch(`/agents/${agentId}`, { voicemail: { action: "hangup" } })).status).toBe(200);
+    const contact = await createContact(org, { folder_id: await createFolder(org), phone_number: "+12125550004", first_name: "Ana" });
+    const id = await startCampaign(org, {
+      agent_id: agentId,
+      ...NINE_TO_FIVE,
+      retry_failed: true,
+      max_retry_attempts: 1,
+      retry_policy: { voicemail: { delay_minutes: 60 } },
+      contact_ids: [contact.id],
+    });
+    await runUntil(clock, org.orgId, id, NY(18));
+    const [campaignContact] = await contactsOf(org, id);
+    expect(campaignContact).toMatchObject({ status: "voicemail", attempts_count: 2 });
+    // The simulator's machine answers 2 s after the dial and the agent hangs up right then
+    // (without the voicemail action the call would run until the machine hung up, 30 s later).
+    expect(campaignContact.attempts.map((a: any) => [a.attempt, a.outcome, a.dialed_at, a.ended_at])).toEqual([
+      [1, "voicemail", iso(NY(10)), iso(NY(10) + 2000)],
+      [2, "voicemail", iso(NY(11) + 2000), iso(NY(11) + 4000)],
+    ]);
+    for (const row of await callRows(org.orgId, id)) {
+      expect((await org.get(`/calls/${row.id}`)).body.data).toMatchObject({ status: "completed", end_reason: "voicemail", answered_by: "machine", duration_seconds: 0 });
+    }
+    // The org's contact remembers the outcome of its latest call.
+    expect((await org.get(`/contacts/${contact.id}`)).body.data).toMatchObject({ last_call_outcome: "voicemail", call_count: 2, last_called_at: iso(NY(11) + 4000) });
   });
 
   it("moves a redial that falls outside the window to the next window, following retry_policy", async () => {

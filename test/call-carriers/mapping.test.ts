@@ -63,7 +63,22 @@ describe("Twilio status callbacks as carrier events", () => {
       at: NOW,
       providerCallId: "CA1",
       answeredBy: "machine",
+      machineGreeting: "playing",
     });
+  });
+
+  it("tells whether a machine's greeting still plays or has ended (DetectMessageEnd)", () => {
+    const greeting = (AnsweredBy: string) => twilioMachineDetectionEvent({ CallSid: "CA1", AnsweredBy }, NOW).machineGreeting;
+    expect(["machine_start", "machine_end_beep", "machine_end_silence", "machine_end_other", "human", "fax", "unknown"].map(greeting)).toEqual([
+      "playing",
+      "ended",
+      "ended",
+      "ended",
+      undefined,
+      undefined,
+      undefined,
+    ]);
+    expect(twilioStatusEvent({ CallSid: "CA1", CallStatus: "in-progress", AnsweredBy: "machine_end_silence" }, NOW)).toMatchObject({ answeredBy: "machine", machineGreeting: "ended" });
   });
 });
 
@@ -84,6 +99,17 @@ describe("Telnyx webhooks as carrier events", () => {
       ["something_new", "unknown"],
     ]) {
       expect(telnyxCallEvent(event("call.machine.detection.ended", { result }), "outbound", NOW)).toMatchObject({ kind: "machine_detection", answeredBy });
+    }
+    expect(telnyxCallEvent(event("call.machine.detection.ended", { result: "machine" }), "outbound", NOW)?.machineGreeting).toBe("playing");
+    expect(telnyxCallEvent(event("call.machine.detection.ended", { result: "human" }), "outbound", NOW)).not.toHaveProperty("machineGreeting");
+    for (const result of ["beep_detected", "ended", "not_sure"]) {
+      expect(telnyxCallEvent(event("call.machine.greeting.ended", { result }), "outbound", NOW)).toEqual({
+        kind: "machine_detection",
+        at: NOW + 7250,
+        providerCallId: "v3:abc",
+        answeredBy: "machine",
+        machineGreeting: "ended",
+      });
     }
   });
 

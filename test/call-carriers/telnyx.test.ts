@@ -78,6 +78,23 @@ describe("Telnyx outbound calls", () => {
     expect(JSON.parse(withoutAmd.body)).not.toHaveProperty("answering_machine_detection");
   });
 
+  it("asks for greeting_end when the agent leaves voicemail messages, and reads call.machine.greeting.ended", async () => {
+    const { org, agentId } = await carrierOrg("telnyx");
+    expect((await org.patch(`/agents/${agentId}`, { voicemail: { action: "leave_message", message: "Please call us back." } })).status).toBe(200);
+    const callId = await placeCall(org, agentId, "+14155550004");
+    const [dial] = (await fakeRequests("telnyx", callId)).filter((r) => r.path === "/v2/calls");
+    expect(JSON.parse(dial.body)).toMatchObject({ answering_machine_detection: "greeting_end" });
+    const webhooks = await telnyxWebhooks(await callControlId(callId));
+    expect(webhooks.map((w) => w.event_type)).toEqual(["call.initiated", "call.answered", "streaming.started", "call.machine.detection.ended", "call.machine.greeting.ended", "call.hangup"]);
+    for (const webhook of webhooks.slice(0, 4)) expect((await deliver(webhook)).status).toBe(200);
+    // A machine, its greeting still playing: the agent waits for the beep (no stream here to speak on).
+    expect(await callView(org, callId)).toMatchObject({ status: "in_progress", answered_by: "machine" });
+    expect((await deliver(pick(webhooks, "call.machine.greeting.ended"))).status).toBe(200);
+    expect(await callView(org, callId)).toMatchObject({ status: "in_progress", answered_by: "machine" });
+    await deliver(pick(webhooks, "call.hangup"));
+    expect(await callView(org, callId)).toMatchObject({ status: "completed", end_reason: "voicemail", answered_by: "machine" });
+  });
+
   it("follows an answered call through its signed webhooks and media stream", async () => {
     const { org, agentId } = await carrierOrg("telnyx");
     const callId = await placeCall(org, agentId, "+14155550001", { machine_detection: true });

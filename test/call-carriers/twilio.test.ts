@@ -77,6 +77,56 @@ describe("Twilio outbound calls", () => {
     expect(await providerCallId(callId)).toMatch(/^CA[0-9a-f]{32}$/);
   });
 
+  it("asks for DetectMessageEnd when the agent leaves voicemail messages, plain AMD when it hangs up, none when the call turns it off", async () => {
+    const { org, agentId, from } = await carrierOrg("twilio");
+    expect((await org.patch(`/agents/${agentId}`, { voicemail: { action: "leave_message", message: "Please call us back, {{first_name}}." } })).status).toBe(200);
+    const callId = await placeCall(org, agentId, "+14155550001");
+    const [dial] = (await fakeRequests("twilio", callId)).filter((r) => r.path.endsWith("/Calls.json"));
+    const form = new URLSearchParams(dial.body);
+    expect(form.getAll("StatusCallbackEvent")).toEqual(["initiated", "ringing", "answered", "completed"]);
+    form.delete("StatusCallbackEvent");
+    expect(Object.fromEntries(form)).toEqual({
+      To: "+14155550001",
+      From: from,
+      Url: `${BASE}/telephony/twilio/twiml/${callId}`,
+      Method: "POST",
+      StatusCallback: `${BASE}/telephony/twilio/status/${callId}`,
+      StatusCallbackMethod: "POST",
+      Timeout: "20",
+      TimeLimit: "60",
+      MachineDetection: "DetectMessageEnd",
+      AsyncAmd: "true",
+      AsyncAmdStatusCallback: `${BASE}/telephony/twilio/amd/${callId}`,
+      AsyncAmdStatusCallbackMethod: "POST",
+    });
+
+    expect((await org.patch(`/agents/${agentId}`, { voicemail: { action: "hangup" } })).status).toBe(200);
+    const hangupCall = await placeCall(org, agentId, "+14155550001");
+    const [hangupDial] = (await fakeRequests("twilio", hangupCall)).filter((r) => r.path.endsWith("/Calls.json"));
+    expect(Object.fromEntries(new URLSearchParams(hangupDial.body))).toMatchObject({ MachineDetection: "Enable", AsyncAmd: "true" });
+
+    const off = await placeCall(org, agentId, "+14155550001", { machine_detection: false });
+    const [offDial] = (await fakeRequests("twilio", off)).filter((r) => r.path.endsWith("/Calls.json"));
+    expect([...new URLSearchParams(offDial.body).keys()]).not.toContain("MachineDetection");
+  });
+
+  it("hangs up at once on a machine when the agent's voicemail action is hangup: end_reason voicemail before Twilio's own end", async () => {
+    const { org, agentId } = await carrierOrg("twilio");
+    await org.patch(`/agents/${agentId}`, { voicemail: { action: "hangup" } });
+    const callId = await placeCall(org, agentId, "+14155550004");
+    const sid = await providerCallId(callId);
+    const callbacks = await twilioCallbacks(sid);
+    for (const status of ["initiated", "ringing", "in-progress"]) await deliver(pick(callbacks, status));
+    expect(await callView(org, callId)).toMatchObject({ status: "in_progress" });
+    const amd = pick(callbacks, "amd");
+    expect(fields(amd).AnsweredBy).toBe("machine_start");
+    expect((await deliver(amd)).status).toBe(204);
+    expect(await callView(org, callId)).toMatchObject({ status: "completed", end_reason: "voicemail", answered_by: "machine" });
+    const hangups = (await fakeRequests("twilio", sid)).filter((r) => r.method === "POST" && r.path.endsWith(`/Calls/${sid}.json`));
+    expect(hangups.map((r) => new URLSearchParams(r.body).get("Status"))).toEqual(["completed"]);
+    expect(await eventTypes(org.orgId, callId)).toEqual(["call.started", "call.ringing", "call.answered", "call.ended"]);
+  });
+
   it("leaves AMD and recording out unless they are asked for", async () => {
     const { org, agentId } = await carrierOrg("twilio");
     const callId = await placeCall(org, agentId, "+14155550001", { recording_enabled: false });

@@ -108,7 +108,8 @@ async function loadFakes(): Promise<Fake[]> {
       import("./media-sink"),
     ]);
   const { websiteFake } = await import("./website");
-  return [twilioFake, telnyxFake, elevenlabsFake, receiverFake, deepgramFake, openaiFake, cartesiaFake, mediaSinkFake, websiteFake];
+  const { toolApiFake } = await import("./tool-api");
+  return [twilioFake, telnyxFake, elevenlabsFake, receiverFake, deepgramFake, openaiFake, cartesiaFake, mediaSinkFake, websiteFake, toolApiFake];
 }
 
 const recorded: RecordedRequest[] = [];

@@ -16,14 +16,16 @@ import type { Fake, FakeRequest, FakeResponse } from "./server";
  * of the account, a `from` the account holds, base64 `client_state`, the `stream_*` and AMD
  * options; a repeated `command_id` returns the same call) and scripts the call's outcome by the
  * destination's last four digits, like the simulator: …0002 rings out, …0003 is busy, …0004 is
- * answered by a machine, …0005 fails, anything else is answered by a person. The worker under
+ * answered by a machine (with `greeting_end`/`detect_beep`/`detect_words` AMD its
+ * `call.machine.greeting.ended` follows the verdict), …0005 fails, anything else is answered by a person. The worker under
  * test has no port the fake could call, so the webhooks Telnyx would send are handed to the test
  * to replay, `GET /__fakes/telnyx/webhooks?call=<call_control_id>`, signed at that moment with
  * the Ed25519 key of the call's account the way Telnyx signs them (public keys:
  * `GET /__fakes/telnyx/public-key`, the platform's also exported for the test configuration, and
  * `?account=customer` for the customer account's).
- * `actions/answer`, `actions/speak` and `actions/hangup` add the webhooks they cause; a command
- * on a call that ended is 422 code 90018. `POST /__fakes/telnyx/inbound {from, to}` places a call
+ * `actions/answer`, `actions/speak`, `actions/hangup` and `actions/transfer` (`to` E.164 or SIP)
+ * add the webhooks they cause, `actions/send_dtmf` (digits 0-9 A-D * # w W, `duration_millis`
+ * 100-500) is checked and recorded; a command on a call that ended is 422 code 90018. `POST /__fakes/telnyx/inbound {from, to}` places a call
  * to a held number (its `call.initiated` goes to the number's application), and
  * `POST /__fakes/telnyx/sign?account=platform|customer {body, timestamp}` signs anything, e.g.
  * stale or forged webhooks.
@@ -283,6 +285,8 @@ interface FakeCall {
   /** Scripted to be answered (by a person or a machine). */
   answers: boolean;
   machineDetection: boolean;
+  /** `greeting_end`, `detect_beep` or `detect_words`: a machine's verdict is followed by `call.machine.greeting.ended`. */
+  greetingEnd: boolean;
   streamUrl: string | null;
   created: number;
   commandIds: Set<string>;
@@ -343,6 +347,8 @@ function addAnswer(call: FakeCall, afterMs: number, result: "human" | "machine")
   addWebhook(call, "call.answered", afterMs, { state: "answered", start_time: new Date(call.created).toISOString() });
   if (call.streamUrl) addWebhook(call, "streaming.started", afterMs + 100, { stream_url: call.streamUrl });
   if (call.machineDetection) addWebhook(call, "call.machine.detection.ended", afterMs + 2000, { result });
+  // The machine's greeting ends with a beep a few seconds after the verdict.
+  if (call.greetingEnd && result === "machine") addWebhook(call, "call.machine.greeting.ended", afterMs + 4000, { result: "beep_detected" });
 }
 
 function scriptOutbound(call: FakeCall, timeoutSecs: number) {
@@ -438,6 +444,7 @@ function dial(request: FakeRequest, key: string): FakeResponse {
     ended: false,
     answers: !["0002", "0003", "0005"].includes(outcome),
     machineDetection: body.answering_machine_detection !== undefined && body.answering_machine_detection !== "disabled",
+    greetingEnd: ["greeting_end", "detect_beep", "detect_words"].includes(String(body.answering_machine_detection)),
     streamUrl: typeof body.stream_url === "string" ? body.stream_url : null,
     created: Date.now(),
     commandIds: new Set(),
@@ -497,6 +504,26 @@ function command(request: FakeRequest, key: string, callControlId: string, actio
       addWebhook(call, "call.speak.ended", lastAt() + 3000, { status: "completed" });
       break;
     }
+    case "transfer": {
+      if (!call.answered) return errors(422, "90015", "Invalid call state", "Only an answered call can be transferred.");
+      if (typeof body.to !== "string" || !(/^\+[1-9]\d{1,14}$/.test(body.to) || /^sips?:[^\s@]+@[^\s]+$|^sips?:[^\s@]+$/.test(body.to))) {
+        return invalid("/to", "to must be an E.164 number or a SIP URI");
+      }
+      if (body.from !== undefined && (typeof body.from !== "string" || !/^\+[1-9]\d{1,14}$/.test(body.from))) return invalid("/from", "from must be an E.164 number");
+      // The callee now talks to the new party; the call ends when they hang up.
+      dropScriptedEnd(call);
+      addWebhook(call, "call.bridged", lastAt() + 2000, { state: "bridged", to: body.to });
+      addHangup(call, lastAt() + TALK_MS, "normal_clearing", "callee");
+      break;
+    }
+    case "send_dtmf": {
+      if (!call.answered) return errors(422, "90015", "Invalid call state", "DTMF needs an answered call.");
+      if (typeof body.digits !== "string" || !/^[0-9A-D*#wW]+$/.test(body.digits)) return invalid("/digits", "digits may hold 0-9, A-D, *, #, w and W only");
+      if (body.duration_millis !== undefined && (!Number.isInteger(body.duration_millis) || (body.duration_millis as number) < 100 || (body.duration_millis as number) > 500)) {
+        return invalid("/duration_millis", "duration_millis must be an integer from 100 to 500");
+      }
+      break;
+    }
     default:
       return undefined;
   }
@@ -524,6 +551,7 @@ function inboundCall(request: FakeRequest): FakeResponse {
     ended: false,
     answers: true,
     machineDetection: false,
+    greetingEnd: false,
     streamUrl: null,
     created: Date.now(),
     commandIds: new Set(),

@@ -10,12 +10,15 @@ import type { Fake, FakeRequest, FakeResponse } from "./server";
  * Calls: `POST …/Calls.json` checks the parameters the way Twilio does (a `From` the account
  * holds, `StatusCallbackEvent` values, AMD and recording options) and scripts the call's
  * outcome by the destination's last four digits, like the simulator: …0002 rings out, …0003 is
- * busy, …0004 is answered by a machine, …0005 fails, anything else is answered by a person.
+ * busy, …0004 is answered by a machine (AnsweredBy `machine_start`, or `machine_end_beep` with
+ * `MachineDetection=DetectMessageEnd`), …0005 fails, anything else is answered by a person.
  * The worker under test has no port the fake could call, so the requests Twilio would send (the
  * TwiML fetch, status, AMD and recording callbacks), signed with the account's auth token the
  * way Twilio signs them, are handed to the test to replay: `GET /__fakes/twilio/callbacks?call=CA…`.
  * `POST …/Calls/{sid}.json` with `Status=completed` ends the call (its scripted end becomes a
- * hang-up from our side); a call that already ended, or never existed, is 404 code 20404.
+ * hang-up from our side); with `Twiml` (checked: ≤ 4000 characters, the verbs Truedy sends) it
+ * redirects the live call, e.g. a `<Dial>` transfer or `<Play digits>` before a new stream; a call
+ * that already ended, or never existed, is 404 code 20404.
  *
  * Inbound calls: `POST /__fakes/twilio/inbound {from, to}` places a call to a held number and
  * scripts its voice webhook request and, when the number has a StatusCallback, the `completed`
@@ -323,7 +326,8 @@ function scriptOutbound(call: FakeCall) {
     const timeout = Number(form.get("Timeout") ?? "60");
     return addStatus(call, status, "no-answer", RING_MS + timeout * 1000, { CallDuration: "0", SipResponseCode: "487" });
   }
-  const answeredBy = outcome === "0004" ? "machine_start" : "human";
+  // With DetectMessageEnd Twilio holds a machine's verdict until its greeting ends (the beep).
+  const answeredBy = outcome !== "0004" ? "human" : form.get("MachineDetection") === "DetectMessageEnd" ? "machine_end_beep" : "machine_start";
   const amd = form.get("MachineDetection") !== null;
   const asyncAmd = amd && form.get("AsyncAmd") === "true";
   // Synchronous AMD holds the TwiML fetch until it decides and reports AnsweredBy on it.
@@ -443,6 +447,7 @@ function updateCall(request: FakeRequest, accountSid: string, sid: string): Fake
   const form = formBody(request);
   if (!call || call.accountSid !== accountSid || call.ended) return twilioError(404, 20404, `The requested resource ${request.url.pathname} was not found`);
   if (!form) return twilioError(400, 20001, "Parameters must be form-encoded");
+  if (form.has("Twiml") || form.has("Url")) return redirectCall(call, form);
   const status = form.get("Status");
   if (status !== "completed" && status !== "canceled") return twilioError(400, 21220, "Status must be completed or canceled");
   const endIndex = call.callbacks.findIndex((r) => {
@@ -457,6 +462,70 @@ function updateCall(request: FakeRequest, accountSid: string, sid: string): Fake
   } else {
     call.status = "canceled";
     addStatus(call, call.form.get("StatusCallback"), "canceled", RING_MS + 500, { CallDuration: "0" });
+  }
+  return { status: 200, body: callResource(call) };
+}
+
+const MAX_TWIML_CHARS = 4000;
+const E164 = /^\+[1-9]\d{1,14}$/;
+
+/**
+ * Checks inline TwiML the way a call would run it, for the verbs Truedy sends: one `<Response>`
+ * holding `<Dial>` (`<Number>` E.164 or `<Sip>` sip: URI, optional E.164 `callerId`), `<Play
+ * digits>` (0-9, *, #, w), `<Connect><Stream url="wss://…">` with `<Parameter>`s, `<Redirect>`,
+ * `<Say>`, `<Hangup/>`. Twilio reports a broken document as error 12100 when it runs it; the fake
+ * refuses it at once so a test sees it.
+ */
+function twimlProblem(twiml: string): string | undefined {
+  const body = twiml.replace(/^<\?xml[^>]*\?>/, "").trim();
+  const response = /^<Response>([\s\S]*)<\/Response>$/.exec(body);
+  if (!response) return "the document is not one <Response> element";
+  let rest = response[1];
+  const verbs: [RegExp, (m: RegExpExecArray) => string | undefined][] = [
+    [
+      /^<Dial(?:\s+callerId="([^"]*)")?\s*>\s*(?:<Number>([^<]*)<\/Number>|<Sip>([^<]*)<\/Sip>)\s*<\/Dial>/,
+      (m) => (m[1] !== undefined && !E164.test(m[1]) ? "Dial callerId must be E.164" : m[2] !== undefined && !E164.test(m[2]) ? "Dial Number must be E.164" : m[3] !== undefined && !/^sips?:[^\s]+$/.test(m[3]) ? "Dial Sip must be a sip: URI" : undefined),
+    ],
+    [/^<Play\s+digits="([^"]*)"\s*\/>/, (m) => (/^[0-9*#w]+$/.test(m[1]) ? undefined : "Play digits may hold 0-9, *, # and w only")],
+    [
+      /^<Connect><Stream\s+url="([^"]*)">(?:<Parameter\s+name="[^"]+"\s+value="[^"]*"\/>)*<\/Stream><\/Connect>/,
+      (m) => (/^wss:\/\/[^\s?]+$/.test(m[1]) ? undefined : "Stream url must be wss:// without a query string"),
+    ],
+    [/^<Redirect(?:\s+method="(?:GET|POST)")?>https?:\/\/[^<\s]+<\/Redirect>/, () => undefined],
+    [/^<Say>[^<]*<\/Say>/, () => undefined],
+    [/^<Hangup\/>/, () => undefined],
+  ];
+  while ((rest = rest.trim())) {
+    const verb = verbs.map(([pattern, check]) => [pattern.exec(rest), check] as const).find(([m]) => m !== null);
+    if (!verb) return `unexpected content at ${JSON.stringify(rest.slice(0, 40))}`;
+    const [match, check] = verb;
+    const problem = check(match!);
+    if (problem) return problem;
+    rest = rest.slice(match![0].length);
+  }
+  return undefined;
+}
+
+/**
+ * `Twiml` (or `Url`) redirects the live call to new TwiML (spec §1.3; `Twiml` is ignored when
+ * `Url` is also given). A `<Dial>` transfers the callee: its scripted end becomes the end of the
+ * new conversation. Anything else (e.g. `<Play digits>` then a new `<Connect><Stream>`) leaves the
+ * call up; the test plays the stream switch itself.
+ */
+function redirectCall(call: FakeCall, form: URLSearchParams): FakeResponse {
+  const url = form.get("Url");
+  if (url !== null) {
+    if (!isAbsoluteUrl(url)) return twilioError(400, 21205, "Url is not a valid URL");
+    return { status: 200, body: callResource(call) };
+  }
+  const twiml = form.get("Twiml") ?? "";
+  if (twiml.length > MAX_TWIML_CHARS) return twilioError(400, 21219, `Twiml is longer than ${MAX_TWIML_CHARS} characters`);
+  const problem = twimlProblem(twiml);
+  if (problem) return twilioError(400, 12100, `Document parse failure: ${problem}`);
+  if (twiml.includes("<Dial")) {
+    const endIndex = call.callbacks.findIndex((r) => r.kind === "recording" || (r.kind === "status" && new URLSearchParams(r.body).get("CallStatus") === "completed"));
+    if (endIndex >= 0) call.callbacks.splice(endIndex);
+    addAnsweredEnd(call, TALK_SECONDS + 30);
   }
   return { status: 200, body: callResource(call) };
 }

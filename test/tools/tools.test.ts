@@ -1,3 +1,4 @@
+import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import { manualClock, useClock } from "../../src/lib/clock";
 import { newOrg, type ApiClient } from "../helpers/api";
@@ -277,6 +278,48 @@ describe("PATCH /tools/{id}", () => {
     });
     expect(res.status).toBe(200);
     expect(res.body.data.definition.dynamicParameters.map((p: any) => p.name)).toEqual(["email"]);
+  });
+});
+
+describe("tool keys (auth_tokens) and filler_message", () => {
+  it("keeps the keys of the definition's requirements encrypted and write-only, listing only their names", async () => {
+    const org = await newOrg();
+    const res = await org.post("/tools", { ...orderStatusTool, auth_tokens: { apiKey: "sk-live-secret" } });
+    expect(res.status).toBe(201);
+    expect(res.body.data.auth_token_names).toEqual(["apiKey"]);
+    const { id } = res.body.data;
+    for (const shown of [res.body, (await org.get(`/tools/${id}`)).body, (await org.get("/tools")).body]) expect(JSON.stringify(shown)).not.toContain("sk-live-secret");
+    const row = await env.DB.prepare("SELECT auth_tokens_encrypted FROM tools WHERE id = ?").bind(id).first<{ auth_tokens_encrypted: string }>();
+    expect(row?.auth_tokens_encrypted).toMatch(/^v1\./);
+    expect(row?.auth_tokens_encrypted).not.toContain("sk-live-secret");
+    expect((await org.post("/tools", { name: "No keys" })).body.data.auth_token_names).toEqual([]);
+  });
+
+  it("refuses keys for requirements the definition does not have", async () => {
+    const org = await newOrg();
+    await expectFieldError(org, "post", "/tools", { ...orderStatusTool, auth_tokens: { bearer: "x" } }, "auth_tokens.bearer");
+    await expectFieldError(org, "post", "/tools", { name: "Plain", auth_tokens: { apiKey: "x" } }, "auth_tokens.apiKey");
+    await expectFieldError(org, "post", "/tools", { ...orderStatusTool, auth_tokens: { apiKey: "a\nb" } }, "auth_tokens.apiKey");
+  });
+
+  it("replaces keys on PATCH (null removes them) and drops the key of a requirement the patch removes", async () => {
+    const org = await newOrg();
+    const { id } = (await org.post("/tools", { ...orderStatusTool, auth_tokens: { apiKey: "one" } })).body.data;
+    expect((await org.patch(`/tools/${id}`, { name: "Renamed" })).body.data.auth_token_names).toEqual(["apiKey"]);
+    expect((await org.patch(`/tools/${id}`, { auth_tokens: null })).body.data.auth_token_names).toEqual([]);
+    expect((await org.patch(`/tools/${id}`, { auth_tokens: { apiKey: "two" } })).body.data.auth_token_names).toEqual(["apiKey"]);
+    const moved = await org.patch(`/tools/${id}`, { definition: { requirements: { httpSecurityOptions: { options: [{ requirements: { token: { httpAuth: { scheme: "Bearer" } } } }] } } } });
+    expect(moved.status).toBe(200);
+    expect(moved.body.data.auth_token_names).toEqual([]);
+  });
+
+  it("stores a filler line said while the tool is slow, 1 to 200 characters", async () => {
+    const org = await newOrg();
+    const res = await org.post("/tools", { name: "Slow", definition: { filler_message: "  Let me look that up.  " } });
+    expect(res.body.data.definition.filler_message).toBe("Let me look that up.");
+    for (const filler_message of ["", "x".repeat(201)]) {
+      expect((await org.post("/tools", { name: "Slow", definition: { filler_message } })).status).toBe(422);
+    }
   });
 });
 

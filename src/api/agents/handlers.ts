@@ -2,7 +2,9 @@ import { asc, desc, eq, inArray, or, sql, type SQLWrapper } from "drizzle-orm";
 import { agents, knowledgeBases, phoneNumbers, tools, voices } from "../../db/schema";
 import type { TenantDb } from "../../db/tenant";
 import { AGENT_DEFAULTS, agentInterruption, checkDuration, checkTemplate, parseSeconds, uniqueIds, type FieldProblem } from "../../domain/agents";
+import { checkAnalysisSchema } from "../../domain/call-analysis";
 import { templateVariables } from "../../domain/templating";
+import type { VoicemailSettings } from "../../domain/voicemail";
 import { ok, okList } from "../../lib/envelope";
 import { invalidField, notFound } from "../../lib/errors";
 import { newId } from "../../lib/ids";
@@ -24,7 +26,7 @@ function agentView(row: AgentRow, voiceName: string | null, numbers: { inbound: 
     system_prompt: row.systemPrompt,
     greeting: row.greeting,
     first_speaker: row.firstSpeaker,
-    variables: [...new Set([...templateVariables(row.systemPrompt), ...templateVariables(row.greeting)])],
+    variables: [...new Set([...templateVariables(row.systemPrompt), ...templateVariables(row.greeting), ...templateVariables(row.voicemail?.message)])],
     model: row.llm.model,
     temperature: row.temperature,
     language_hint: row.languageHint,
@@ -39,6 +41,9 @@ function agentView(row: AgentRow, voiceName: string | null, numbers: { inbound: 
     max_duration_message: row.maxDurationMessage,
     llm: row.llm,
     stt: row.stt,
+    voicemail: row.voicemail ? { action: row.voicemail.action, message: row.voicemail.message ?? null } : null,
+    success_criteria: row.successCriteria,
+    analysis_schema: row.analysisSchema,
     inbound_phone_numbers: numbers.inbound,
     outbound_phone_numbers: numbers.outbound,
     created_at: row.createdAt,
@@ -131,7 +136,18 @@ function checkAgentFields(input: UpdateAgentInput) {
   if (input.knowledge_bases !== undefined && input.knowledge_base_ids !== undefined) {
     throw invalidField("knowledge_base_ids", "Send either knowledge_bases or knowledge_base_ids, not both");
   }
+  if (input.voicemail) {
+    if (input.voicemail.action === "leave_message" && !input.voicemail.message) {
+      throw invalidField("voicemail.message", 'Required with action "leave_message": the message said after the beep');
+    }
+    fail(checkTemplate("voicemail.message", input.voicemail.message));
+  }
+  if (input.analysis_schema) fail(checkAnalysisSchema(input.analysis_schema));
 }
+
+/** The stored form of the `voicemail` setting (null turns voicemail handling off). */
+const voicemailSettings = (input: UpdateAgentInput["voicemail"]): VoicemailSettings | null | undefined =>
+  input === undefined ? undefined : input === null ? null : { action: input.action, message: input.message ?? null };
 
 export const listAgents: AppRouteHandler<typeof routes.listAgents> = async (c) => {
   const { limit, offset, status, name } = c.req.valid("query");
@@ -195,6 +211,9 @@ export const createAgent: AppRouteHandler<typeof routes.createAgent> = async (c)
       inactivityMessage: input.inactivity_message ?? null,
       interruption: input.interruption ? agentInterruption(null, input.interruption) : null,
       maxDurationMessage: input.max_duration_message ?? null,
+      voicemail: voicemailSettings(input.voicemail) ?? null,
+      successCriteria: input.success_criteria ?? null,
+      analysisSchema: input.analysis_schema ?? null,
       llm,
       stt: input.stt ?? AGENT_DEFAULTS.stt,
       createdAt: at,
@@ -239,6 +258,9 @@ export const updateAgent: AppRouteHandler<typeof routes.updateAgent> = async (c)
       inactivityMessage: input.inactivity_message,
       interruption: input.interruption ? agentInterruption(current.interruption, input.interruption) : undefined,
       maxDurationMessage: input.max_duration_message,
+      voicemail: voicemailSettings(input.voicemail),
+      successCriteria: input.success_criteria,
+      analysisSchema: input.analysis_schema,
       llm,
       stt: input.stt,
       updatedAt: new Date(c.get("clock").now()).toISOString(),

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { VOICEMAIL_ACTIONS } from "../../domain/voicemail";
 import { LimitOffsetQuery } from "../../lib/openapi";
 
 export const AGENT_STATUSES = ["active", "draft", "creating", "failed"] as const;
@@ -45,6 +46,18 @@ const InterruptionSettings = z
   })
   .openapi("InterruptionSettings");
 
+const VoicemailSettings = z
+  .object({
+    action: z.enum(VOICEMAIL_ACTIONS).openapi({
+      description: "When a machine answers (carrier answering-machine detection, or the callee's first words read as a voicemail greeting): `hangup` at once, or `leave_message` after the beep, then hang up",
+    }),
+    message: z.string().trim().min(1).max(1000).nullable().optional().openapi({
+      description: "Said after the beep with `leave_message` (required then); `{{variable}}` placeholders are filled from call variables",
+      example: "Hi {{first_name}}, this is Maya from Bright Smile Dental. Please call us back at 555 0100. Thank you!",
+    }),
+  })
+  .openapi("VoicemailSettings");
+
 const LanguageHint = z
   .string()
   .regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, "Must be a BCP-47 tag such as en-US")
@@ -81,6 +94,17 @@ const agentFields = {
   }),
   llm: LlmSettings,
   stt: SttSettings,
+  voicemail: VoicemailSettings.nullable().openapi({
+    description: "Voicemail handling of outbound calls; null: none (the agent talks to whatever answers). Setting it also turns on the carrier's answering-machine detection for the agent's calls",
+  }),
+  success_criteria: z.string().trim().min(1).max(2000).nullable().openapi({
+    description: "Post-call analysis: what makes a call a success; each analysed call gets `analysis.success` true or false against it",
+    example: "The contact confirmed the appointment or booked a new time.",
+  }),
+  analysis_schema: z.record(z.string(), z.unknown()).nullable().openapi({
+    description: "Post-call analysis: a JSON Schema (draft 4 to 2020-12, `type: \"object\"`, local `$ref`s only, at most 16 KB) of the structured data taken from each call, returned as `analysis.data`",
+    example: { type: "object", properties: { appointment_confirmed: { type: "boolean" }, new_date: { type: ["string", "null"] } }, required: ["appointment_confirmed"] },
+  }),
 };
 
 export const CreateAgentBody = z
@@ -106,6 +130,9 @@ export const CreateAgentBody = z
     max_duration_message: agentFields.max_duration_message.optional(),
     llm: agentFields.llm.optional(),
     stt: agentFields.stt.optional(),
+    voicemail: agentFields.voicemail.optional(),
+    success_criteria: agentFields.success_criteria.optional(),
+    analysis_schema: agentFields.analysis_schema.optional(),
   })
   .openapi("CreateAgent");
 
@@ -150,6 +177,9 @@ export const AgentSchema = z
     max_duration_message: z.string().nullable(),
     llm: LlmSettings,
     stt: SttSettings,
+    voicemail: z.object({ action: z.enum(VOICEMAIL_ACTIONS), message: z.string().nullable() }).nullable(),
+    success_criteria: z.string().nullable(),
+    analysis_schema: z.record(z.string(), z.unknown()).nullable(),
     inbound_phone_numbers: z.array(NumberRef),
     outbound_phone_numbers: z.array(NumberRef),
     created_at: z.string(),

@@ -34,6 +34,8 @@ export function callView(row: CallRow) {
     transcript_url: `/api/public/v1/calls/${row.id}/transcript`,
     recording_url: row.recordingKey || row.recordingUrl ? `/api/public/v1/calls/${row.id}/recording` : null,
     latency: row.latency ?? null,
+    summary: row.analysis?.summary ?? null,
+    analysis: row.analysis ?? null,
     queued_at: row.queuedAt,
     ringing_at: row.ringingAt,
     started_at: row.startedAt,
@@ -132,6 +134,12 @@ export const getTranscript: AppRouteHandler<typeof routes.getTranscript> = async
   const { id } = c.req.valid("param");
   await c.get("tenant").get(calls, id, "Call");
   return ok(c, { call_id: id, turns: await callObject(c.env, id).transcript() });
+};
+
+export const getToolCalls: AppRouteHandler<typeof routes.getToolCalls> = async (c) => {
+  const { id } = c.req.valid("param");
+  await c.get("tenant").get(calls, id, "Call");
+  return ok(c, { call_id: id, tool_calls: await callObject(c.env, id).toolCalls() });
 };
 
 export const getRecording: AppRouteHandler<typeof routes.getRecording> = async (c) => {

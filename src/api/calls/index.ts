@@ -11,4 +11,5 @@ register(callsRouter, routes.getCall, handlers.getCall);
 register(callsRouter, routes.hangupCall, handlers.hangupCall);
 register(callsRouter, routes.cancelCall, handlers.cancelCall);
 register(callsRouter, routes.getTranscript, handlers.getTranscript);
+register(callsRouter, routes.getToolCalls, handlers.getToolCalls);
 register(callsRouter, routes.getRecording, handlers.getRecording);

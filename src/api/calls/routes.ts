@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { conflictResponse, dataEnvelope, errorResponses, IdParams, jsonBody, jsonResponse, listEnvelope } from "../../lib/openapi";
 import { idempotent } from "../../middleware/idempotency";
-import { BulkDeleteBody, BulkDeleteResult, CallSchema, CreateCallBody, CreateWebCallBody, ListCallsQuery, RecordingSchema, TranscriptSchema, WebCallSchema } from "./schemas";
+import { BulkDeleteBody, BulkDeleteResult, CallSchema, CreateCallBody, CreateWebCallBody, ListCallsQuery, RecordingSchema, ToolCallsSchema, TranscriptSchema, WebCallSchema } from "./schemas";
 
 const tags = ["Calls"];
 
@@ -84,6 +84,17 @@ export const getTranscript = createRoute({
   description: "Turns with `start_ms`/`end_ms` from the answer and `timestamp` in seconds. Empty for calls without conversation.",
   request: { params: IdParams },
   responses: { 200: jsonResponse(dataEnvelope(TranscriptSchema), "The transcript"), ...errorResponses },
+});
+
+export const getToolCalls = createRoute({
+  method: "get",
+  path: "/calls/{id}/tool-calls",
+  tags,
+  summary: "Get a call's tool calls",
+  description:
+    "Every tool the agent called on the call, oldest first: the agent's HTTP tools (the request without its keys, status, duration, the answer cut to 2 KB, any error) and the built-in call actions (`end_call`, `transfer_call`, `send_dtmf`, `opt_out`). Empty for calls without any.",
+  request: { params: IdParams },
+  responses: { 200: jsonResponse(dataEnvelope(ToolCallsSchema), "The tool calls"), ...errorResponses },
 });
 
 export const getRecording = createRoute({

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { ANALYSIS_SKIP_REASONS, ANALYSIS_STATUSES, SENTIMENTS } from "../../domain/call-analysis";
 import { CALL_STATUSES, END_REASONS } from "../../domain/calls";
 
 const CALL_DIRECTIONS = ["outbound", "inbound", "webrtc"] as const;
@@ -50,6 +51,22 @@ const CallLatencySchema = z
   })
   .openapi("CallLatency");
 
+export const CallAnalysisSchema = z
+  .object({
+    status: z.enum(ANALYSIS_STATUSES).openapi({
+      description: "`pending` until the analysis ran; `skipped` when there was nothing to analyse (see `skip_reason`); `failed` with `error` and `errors`",
+    }),
+    summary: z.string().nullable().openapi({ example: "Ana confirmed her cleaning appointment on Tuesday at 10:00." }),
+    success: z.boolean().nullable().openapi({ description: "Whether the call met the agent's `success_criteria`; null when the agent has none" }),
+    sentiment: z.enum(SENTIMENTS).nullable().openapi({ description: "The contact's overall sentiment" }),
+    data: z.record(z.string(), z.unknown()).nullable().openapi({ description: "Structured data following the agent's `analysis_schema`; null when it has none" }),
+    error: z.string().nullable().openapi({ description: "Why the analysis failed" }),
+    errors: z.array(z.string()).openapi({ description: "What was wrong with the model's last answer (after one retry telling it), one problem each" }),
+    skip_reason: z.enum(ANALYSIS_SKIP_REASONS).nullable().openapi({ description: "`no_conversation`: the contact never spoke; `voicemail`: a machine answered" }),
+    analyzed_at: z.string().nullable(),
+  })
+  .openapi("CallAnalysis");
+
 export const CallSchema = z
   .object({
     id: z.string(),
@@ -72,6 +89,10 @@ export const CallSchema = z
     transcript_url: z.string(),
     recording_url: z.string().nullable(),
     latency: CallLatencySchema.nullable().openapi({ description: "Voice latency per caller turn, set when the call ends (null before, or when no turn was answered)" }),
+    summary: z.string().nullable().openapi({ description: "The post-call analysis summary (`analysis.summary`), once there is one" }),
+    analysis: CallAnalysisSchema.nullable().openapi({
+      description: "Post-call analysis (summary, success against the agent's criteria, sentiment, structured data); set when an answered call ends, null for calls never answered. `call.analyzed` is sent once it is done",
+    }),
     queued_at: z.string(),
     ringing_at: z.string().nullable(),
     started_at: z.string().nullable(),
@@ -125,6 +146,30 @@ export const TranscriptSchema = z
     ),
   })
   .openapi("Transcript");
+
+export const ToolCallsSchema = z
+  .object({
+    call_id: z.string(),
+    tool_calls: z.array(
+      z.object({
+        tool_call_id: z.string().openapi({ description: "The model's id of the call" }),
+        name: z.string().openapi({ description: "The function the model called", example: "check_order_status" }),
+        kind: z.enum(["http", "action"]).openapi({ description: "`http`: one of the agent's tools; `action`: a built-in call action (end_call, transfer_call, send_dtmf, opt_out)" }),
+        tool_id: z.string().nullable(),
+        arguments: z.unknown().openapi({ description: "As the model gave them (the raw text when they were not JSON)" }),
+        request: z
+          .object({ method: z.string(), url: z.string() })
+          .nullable()
+          .openapi({ description: "What was sent, without keys (an API key in the query is masked); null when nothing was sent" }),
+        status: z.number().int().nullable().openapi({ description: "HTTP status of the answer" }),
+        duration_ms: z.number().int(),
+        response: z.string().nullable().openapi({ description: "The answer's body, at most 2 KB; for actions, what they came to" }),
+        error: z.string().nullable().openapi({ description: "Why the call failed or was refused (timeout, URL rules, HTTP error…)" }),
+        started_at: z.string(),
+      }),
+    ),
+  })
+  .openapi("CallToolCalls");
 
 export const RecordingSchema = z.object({ call_id: z.string(), url: z.string(), expires_at: z.string().nullable() }).openapi("Recording");
 

@@ -34,8 +34,10 @@ export const createTool = createRoute({
     "`definition.modelToolName` is derived from `name` when omitted",
     "(lowercased, other characters replaced by `_`). The URL must be https and public: private, loopback and link-local addresses,",
     "`localhost` and `*.internal`/`*.local` names are refused, as are credentials or secret-looking query parameters in the URL",
-    "(use `requirements` for API keys). An invalid definition is 422 with `details.field` naming the member at fault,",
-    "e.g. `definition.http.url`. Accepts an `Idempotency-Key`.",
+    "(declare API keys in `requirements` and set their values in `auth_tokens`: write-only, encrypted at rest, only `auth_token_names` is returned).",
+    "At call time the URL's and static parameters' `{{variables}}` are filled from the call's variables and the URL is checked again; the request",
+    "follows no redirect it has not re-checked, waits `timeout_seconds` (15 s at most on a call) and reads at most 256 KB.",
+    "An invalid definition is 422 with `details.field` naming the member at fault, e.g. `definition.http.url`. Accepts an `Idempotency-Key`.",
   ].join(" "),
   middleware: [idempotent] as const,
   request: { body: jsonBody(CreateToolBody) },
@@ -48,7 +50,7 @@ export const updateTool = createRoute({
   tags,
   summary: "Update a tool",
   description:
-    "Changes `name` and/or part of `definition`: given definition members replace the stored ones (parameter lists whole), `http` is merged member by member, and the result is validated as a whole. Renaming keeps `modelToolName`, which prompts may refer to.",
+    "Changes `name` and/or part of `definition`: given definition members replace the stored ones (parameter lists whole), `http` is merged member by member, and the result is validated as a whole. Renaming keeps `modelToolName`, which prompts may refer to. `auth_tokens` replaces every stored key (null removes them); a key whose requirement the new definition no longer has is dropped.",
   request: { params: IdParams, body: jsonBody(UpdateToolBody) },
   responses: { 200: jsonResponse(dataEnvelope(ToolSchema), "The updated tool"), ...errorResponses },
 });

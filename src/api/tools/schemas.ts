@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { LimitOffsetQuery } from "../../lib/openapi";
-import { HTTP_METHODS, MODEL_TOOL_NAME_PATTERN, PARAMETER_LOCATIONS, TOOL_TIMEOUT_SECONDS } from "../../domain/tools";
+import { AUTH_TOKEN_MAX_LENGTH, FILLER_MESSAGE_MAX_LENGTH, HTTP_METHODS, MODEL_TOOL_NAME_PATTERN, PARAMETER_LOCATIONS, TOOL_TIMEOUT_SECONDS } from "../../domain/tools";
 
 /**
  * Zod checks the shape of a definition; src/domain/tools.ts checks what shapes cannot express
@@ -58,7 +58,7 @@ const Requirements = z
       .optional(),
   })
   .openapi("ToolRequirements", {
-    description: "How the tool authenticates; key values are supplied per agent or call, never stored in the definition",
+    description: "How the tool authenticates. The key values are not part of the definition: they are set with the tool's write-only `auth_tokens`, keyed by requirement name",
     example: { httpSecurityOptions: { options: [{ requirements: { apiKey: { headerApiKey: { name: "X-API-Key" } } } }] } },
   });
 
@@ -92,6 +92,12 @@ const definitionFields = {
     .min(TOOL_TIMEOUT_SECONDS.min)
     .max(TOOL_TIMEOUT_SECONDS.max)
     .openapi({ description: `Seconds to wait for the endpoint; default ${TOOL_TIMEOUT_SECONDS.default}`, example: 10 }),
+  filler_message: z
+    .string()
+    .trim()
+    .min(1)
+    .max(FILLER_MESSAGE_MAX_LENGTH)
+    .openapi({ description: "Said on a call when the endpoint has not answered within a second; default \"One moment while I check that.\"", example: "One moment while I look up your order." }),
 };
 
 const ToolDefinitionBody = z
@@ -104,6 +110,7 @@ const ToolDefinitionBody = z
     staticParameters: definitionFields.staticParameters.optional(),
     requirements: definitionFields.requirements.optional(),
     timeout_seconds: definitionFields.timeout_seconds.optional(),
+    filler_message: definitionFields.filler_message.optional(),
   })
   .openapi("ToolDefinitionInput", {
     description: "Reference spelling `http.url`/`http.method` or the guide's `http.baseUrlPattern`/`http.httpMethod`; stored in the reference spelling",
@@ -121,6 +128,14 @@ const definitionExample = {
   timeout_seconds: 10,
 };
 
+const AuthTokens = z
+  .record(z.string().min(1).max(100), z.string().min(1).max(AUTH_TOKEN_MAX_LENGTH))
+  .openapi("ToolAuthTokens", {
+    description:
+      "The key of each API-key requirement of `definition.requirements`, by requirement name. Write-only: encrypted at rest, sent only to the tool's endpoint, never returned (the tool lists `auth_token_names`).",
+    example: { apiKey: "sk_live_…" },
+  });
+
 export const CreateToolBody = z
   .object({
     name: z
@@ -131,13 +146,15 @@ export const CreateToolBody = z
       .optional()
       .openapi({ description: "Display name; optional only when definition.modelToolName is given", example: "Check order status" }),
     definition: ToolDefinitionBody.optional(),
+    auth_tokens: AuthTokens.optional(),
   })
-  .openapi("CreateTool", { example: { name: "Check order status", definition: definitionExample } });
+  .openapi("CreateTool", { example: { name: "Check order status", definition: definitionExample, auth_tokens: { apiKey: "sk_live_…" } } });
 
 export const UpdateToolBody = z
   .object({
     name: z.string().trim().min(1).max(255).optional(),
     definition: ToolDefinitionBody.optional(),
+    auth_tokens: AuthTokens.nullable().optional().openapi({ description: "Replaces every stored key; null removes them" }),
   })
   .openapi("UpdateTool", { example: { definition: { http: { method: "GET" }, timeout_seconds: 20 } } });
 
@@ -151,6 +168,7 @@ export const ToolDefinitionSchema = z
     staticParameters: z.array(StaticParameter),
     requirements: Requirements.optional(),
     timeout_seconds: z.number().int(),
+    filler_message: z.string().optional(),
   })
   .openapi("ToolDefinition");
 
@@ -165,6 +183,7 @@ export const ToolSchema = z
     method: HttpMethod.nullable(),
     timeout_seconds: z.number().int(),
     definition: ToolDefinitionSchema,
+    auth_token_names: z.array(z.string()).openapi({ description: "Requirement names that have a key set (the keys themselves are never returned)", example: ["apiKey"] }),
     created_at: z.string(),
     updated_at: z.string(),
   })
@@ -179,6 +198,7 @@ export const ToolSchema = z
       method: "POST",
       timeout_seconds: 10,
       definition: { type: "http", ...definitionExample },
+      auth_token_names: ["apiKey"],
       created_at: "2026-11-25T12:00:00.000Z",
       updated_at: "2026-11-25T12:00:00.000Z",
     },

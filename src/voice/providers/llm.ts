@@ -5,12 +5,20 @@
  * fetch; the read loop then throws the AbortError, which the session expects.
  */
 import { ChatStreamAccumulator, LlmStreamError, type LlmStreamEvent } from "../llm-stream";
+import type { FunctionTool } from "../../domain/tool-calls";
 import { ProviderError, providerHttpError } from "./errors";
 
-export interface ChatMessage {
-  role: "system" | "user" | "assistant";
-  content: string;
+/** A tool call as the assistant message that made it carries it (realtime.md §3). */
+export interface ChatToolCall {
+  id: string;
+  type: "function";
+  function: { name: string; arguments: string };
 }
+
+export type ChatMessage =
+  | { role: "system" | "user"; content: string }
+  | { role: "assistant"; content: string | null; tool_calls?: ChatToolCall[] }
+  | { role: "tool"; tool_call_id: string; content: string };
 
 export interface ChatRequest {
   /** Includes `/v1`, as every OpenAI-compatible server expects (DESIGN.md). */
@@ -22,6 +30,10 @@ export interface ChatRequest {
   signal: AbortSignal;
   /** Spoken answers are short; this bounds a runaway one. */
   maxTokens?: number;
+  /** Functions the model may call; omitted when there are none. */
+  tools?: FunctionTool[];
+  /** "none" lets the model only speak (the last tool round of a turn). */
+  toolChoice?: "auto" | "none";
 }
 
 export async function* streamChat(request: ChatRequest): AsyncGenerator<LlmStreamEvent> {
@@ -38,6 +50,7 @@ export async function* streamChat(request: ChatRequest): AsyncGenerator<LlmStrea
         stream_options: { include_usage: true },
         temperature: request.temperature,
         max_tokens: request.maxTokens ?? 400,
+        ...(request.tools?.length ? { tools: request.tools, tool_choice: request.toolChoice ?? "auto" } : {}),
       }),
       signal: request.signal,
     });

@@ -1,0 +1,1 @@
+ALTER TABLE `tools` ADD `auth_tokens_encrypted` text;
