@@ -6,6 +6,7 @@
  * (./llm.ts).
  */
 import { ProviderError, providerHttpError } from "./errors";
+import { postChatCompletions } from "./llm";
 
 export interface JsonCompletionRequest {
   /** Includes `/v1`, as every OpenAI-compatible server expects (DESIGN.md). */
@@ -33,19 +34,19 @@ export async function completeJson(request: JsonCompletionRequest): Promise<Json
   if (!request.apiKey) throw new ProviderError("llm", "openai", "no API key configured (OPENAI_API_KEY)", 401);
   let res: Response;
   try {
-    res = await fetch(`${request.baseUrl.replace(/\/+$/, "")}/chat/completions`, {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${request.apiKey}` },
-      body: JSON.stringify({
+    res = await postChatCompletions(
+      request.baseUrl,
+      request.apiKey,
+      {
         model: request.model,
         messages: request.messages,
         stream: false,
         temperature: 0,
         max_tokens: request.maxTokens ?? 1500,
         response_format: { type: "json_object" },
-      }),
-      signal: AbortSignal.timeout(request.timeoutMs ?? DEFAULT_TIMEOUT_MS),
-    });
+      },
+      AbortSignal.timeout(request.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+    );
   } catch (error) {
     throw new ProviderError("llm", "openai", `request to ${request.baseUrl} failed: ${String(error)}`);
   }

@@ -36,14 +36,24 @@ export interface ChatRequest {
   toolChoice?: "auto" | "none";
 }
 
+/** POSTs a chat-completions request to an OpenAI-compatible server (streaming or not). */
+export function postChatCompletions(baseUrl: string, apiKey: string, body: Record<string, unknown>, signal: AbortSignal): Promise<Response> {
+  return fetch(`${baseUrl.replace(/\/+$/, "")}/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${apiKey}` },
+    body: JSON.stringify(body),
+    signal,
+  });
+}
+
 export async function* streamChat(request: ChatRequest): AsyncGenerator<LlmStreamEvent> {
   if (!request.apiKey) throw new ProviderError("llm", "openai", "no API key configured (OPENAI_API_KEY)");
   let res: Response;
   try {
-    res = await fetch(`${request.baseUrl.replace(/\/+$/, "")}/chat/completions`, {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${request.apiKey}` },
-      body: JSON.stringify({
+    res = await postChatCompletions(
+      request.baseUrl,
+      request.apiKey,
+      {
         model: request.model,
         messages: request.messages,
         stream: true,
@@ -51,9 +61,9 @@ export async function* streamChat(request: ChatRequest): AsyncGenerator<LlmStrea
         temperature: request.temperature,
         max_tokens: request.maxTokens ?? 400,
         ...(request.tools?.length ? { tools: request.tools, tool_choice: request.toolChoice ?? "auto" } : {}),
-      }),
-      signal: request.signal,
-    });
+      },
+      request.signal,
+    );
   } catch (error) {
     if (request.signal.aborted) throw error;
     throw new ProviderError("llm", "openai", `request to ${request.baseUrl} failed: ${String(error)}`);
