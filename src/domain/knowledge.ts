@@ -27,7 +27,8 @@ export function normalizeText(text: string): string {
     .join("\n\n");
 }
 
-const SENTENCE_END = /(?<=[.!?…。！？])["'”’)\]]*\s+/u;
+// Closing quotes and brackets stay with their sentence: the split consumes only the spaces.
+const SENTENCE_END = /(?<=[.!?…。！？]["'”’)\]]*)\s+/u;
 
 /** A paragraph cut at sentence ends; a "sentence" longer than `max` is cut at word boundaries. */
 function sentencesOf(paragraph: string, max: number): string[] {

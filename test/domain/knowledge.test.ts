@@ -25,6 +25,11 @@ describe("chunkText", () => {
     expect(chunkText(" \n\n \t ")).toEqual([]);
   });
 
+  it("keeps closing quotes and brackets with their sentence", () => {
+    expect(chunkText('He said "stop!" (twice.) Then left.', { size: 20, overlap: 0 })).toEqual(['He said "stop!"', "(twice.) Then left."]);
+    expect(chunkText('!" !')).toEqual(['!" !']);
+  });
+
   it("cuts at sentence boundaries, never above the size, with whole sentences of overlap", () => {
     const text = Array.from({ length: 60 }, (_, i) => sentence(i)).join(" ");
     const chunks = chunkText(text, { size: 800, overlap: 150 });
