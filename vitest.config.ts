@@ -44,7 +44,8 @@ export default defineConfig(async () => {
       include: ["test/**/*.test.ts"],
       globalSetup: ["./test/global-setup.ts"],
       setupFiles: ["./test/apply-migrations.ts"],
-      testTimeout: 20_000,
+      // Generous: voice tests wait on several sockets and queues, and CI machines are shared.
+      testTimeout: 30_000,
     },
   };
 });

@@ -2,6 +2,7 @@ import { createApp } from "./app";
 import { openDatabase } from "./db/tenant";
 import { purgeExpiredIdempotencyKeys } from "./db/idempotency";
 import { configureClock, currentClock } from "./lib/clock";
+import { sweepStuckIngestions } from "./knowledge/sweep";
 import { handleKnowledgeBatch, handleKnowledgeDeadLetters, KNOWLEDGE_DLQ_NAME, KNOWLEDGE_QUEUE_NAME } from "./knowledge/ingest";
 import { handleWebhookBatch, handleWebhookDeadLetters } from "./webhooks/deliver";
 import { sweepWebhooks } from "./webhooks/sweep";
@@ -26,7 +27,7 @@ export default {
     else await handleWebhookBatch(batch, env, currentClock());
   },
 
-  /** Every minute (wrangler.toml `crons`): the webhook sweep and idempotency-key retention. */
+  /** Every minute (wrangler.toml `crons`): the webhook sweep, idempotency-key retention and stuck ingestions. */
   async scheduled(controller, env, ctx) {
     configureClock(env);
     const db = openDatabase(env.DB);
@@ -34,6 +35,7 @@ export default {
       Promise.all([
         sweepWebhooks(db, env.WEBHOOK_QUEUE, controller.scheduledTime),
         purgeExpiredIdempotencyKeys(db, controller.scheduledTime),
+        sweepStuckIngestions(db, env.DB, controller.scheduledTime),
       ]).then(() => undefined),
     );
   },

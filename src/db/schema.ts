@@ -4,6 +4,7 @@ import type { AgentInterruption } from "../domain/agents";
 import { ANALYSIS_STATUSES, type CallAnalysis } from "../domain/call-analysis";
 import type { CampaignStats, CampaignStatus, RetryPolicy, RotationStrategy } from "../domain/campaigns";
 import type { ToolDefinition } from "../domain/tools";
+import type { TransferDestination } from "../domain/tool-calls";
 import type { VoicemailSettings } from "../domain/voicemail";
 import type { CallLatency } from "../voice/session-rules";
 
@@ -123,6 +124,8 @@ export const agents = sqliteTable(
     maxDurationMessage: text("max_duration_message"),
     /** What to do when a machine answers (src/domain/voicemail.ts); null: no voicemail handling. */
     voicemail: text("voicemail", { mode: "json" }).$type<VoicemailSettings>(),
+    /** Where transfer_call may send a call (src/domain/tool-calls.ts); null or empty: no transfers. */
+    transferDestinations: text("transfer_destinations", { mode: "json" }).$type<TransferDestination[]>(),
     /** Post-call analysis: what makes a call a success (the `success` verdict); null: no verdict. */
     successCriteria: text("success_criteria"),
     /** Post-call analysis: a JSON Schema (type object) of the structured data taken from each call. */
@@ -199,7 +202,13 @@ export const knowledgeSources = sqliteTable(
     ingestToken: text("ingest_token"),
     ...timestamps,
   },
-  (t) => [index("knowledge_sources_kb_idx").on(t.orgId, t.knowledgeBaseId)],
+  (t) => [
+    index("knowledge_sources_kb_idx").on(t.orgId, t.knowledgeBaseId),
+    // The cron's look for stuck ingestions (src/knowledge/sweep.ts) reads only this.
+    index("knowledge_sources_processing_idx")
+      .on(t.updatedAt)
+      .where(sql`${t.status} = 'processing'`),
+  ],
 );
 
 /**
@@ -519,4 +528,24 @@ export const batchCalls = sqliteTable(
     ...timestamps,
   },
   (t) => [index("batch_calls_org_created_idx").on(t.orgId, t.createdAt), index("batch_calls_org_status_idx").on(t.orgId, t.status, t.createdAt)],
+);
+
+/**
+ * Dashboard sign-ins (src/dashboard/session.ts). The id is the SHA-256 of the cookie's token, so
+ * a leaked table cannot be replayed; the API key is sealed with ENCRYPTION_KEY because the
+ * dashboard calls the public API with it on every page.
+ */
+export const dashboardSessions = sqliteTable(
+  "dashboard_sessions",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull().references(() => organizations.id, { onDelete: "cascade" }),
+    apiKeyId: text("api_key_id").notNull().references(() => apiKeys.id, { onDelete: "cascade" }),
+    apiKeyEncrypted: text("api_key_encrypted").notNull(),
+    csrfToken: text("csrf_token").notNull(),
+    createdAt: text("created_at").notNull(),
+    expiresAt: text("expires_at").notNull(),
+    lastSeenAt: text("last_seen_at").notNull(),
+  },
+  (t) => [index("dashboard_sessions_api_key_idx").on(t.apiKeyId), index("dashboard_sessions_expires_idx").on(t.expiresAt)],
 );

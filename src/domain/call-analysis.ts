@@ -4,10 +4,10 @@
  * `analysis_schema` with @cfworker/json-schema, which needs no `eval` and so runs in Workers),
  * the check of an `analysis_schema` when an agent is saved, and the contact's `last_call_outcome`.
  */
-import { Validator, type Schema, type SchemaDraft } from "@cfworker/json-schema";
+import { Validator, type Schema } from "@cfworker/json-schema";
 import type { CallStatus, EndReason } from "./calls";
 import type { LAST_CALL_OUTCOMES } from "./contacts";
-import { checkJsonSchema, type SchemaProblem } from "./json-schema";
+import { checkJsonSchema, schemaDraft, schemaErrors, type SchemaProblem } from "./json-schema";
 
 export const ANALYSIS_STATUSES = ["pending", "completed", "failed", "skipped"] as const;
 export type AnalysisStatus = (typeof ANALYSIS_STATUSES)[number];
@@ -79,15 +79,6 @@ export const MAX_ANALYSIS_SCHEMA_BYTES = 16_384;
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
 
-/** The JSON Schema draft a schema names in `$schema` (2020-12 when it names none). */
-export function schemaDraft(schema: Record<string, unknown>): SchemaDraft {
-  const named = typeof schema.$schema === "string" ? schema.$schema : "";
-  if (named.includes("draft-04")) return "4";
-  if (named.includes("draft-07") || named.includes("draft-06")) return "7";
-  if (named.includes("2019-09")) return "2019-09";
-  return "2020-12";
-}
-
 /** Resolves a local JSON pointer (`#/$defs/x`) in `root`; undefined when it leads nowhere. */
 function resolvePointer(root: unknown, ref: string): unknown {
   if (ref === "#") return root;
@@ -144,25 +135,6 @@ export function checkAnalysisSchema(schema: unknown, field = "analysis_schema"):
     return { field, reason: `Cannot be used to validate: ${error instanceof Error ? error.message : String(error)}` };
   }
   return undefined;
-}
-
-/** `#/a/0/b` → `data.a.0.b`. */
-function instancePath(pointer: string): string {
-  const parts = pointer.replace(/^#\/?/, "").split("/").filter((p) => p !== "");
-  return ["data", ...parts.map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"))].join(".");
-}
-
-const MAX_REPORTED_ERRORS = 10;
-
-/** What is wrong with `value` under `schema`, one line per problem (none when it is valid). */
-export function schemaErrors(schema: Record<string, unknown>, value: unknown): string[] {
-  const result = new Validator(structuredClone(schema) as Schema, schemaDraft(schema), false).validate(value);
-  if (result.valid) return [];
-  // The validator reports each failure and every enclosing keyword that failed because of it;
-  // the innermost ("does not match schema" wrappers dropped) say what to fix.
-  const specific = result.errors.filter((e) => !/does not match (?:schema|all schemas|any subschemas|exactly one subschema)/i.test(e.error) || result.errors.length === 1);
-  const lines = (specific.length ? specific : result.errors).map((e) => `${instancePath(e.instanceLocation)}: ${e.error}`);
-  return [...new Set(lines)].slice(0, MAX_REPORTED_ERRORS);
 }
 
 // ---- Asking the model ----

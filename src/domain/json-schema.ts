@@ -8,6 +8,8 @@
  * leaves unknown keywords alone, as JSON Schema itself does.
  */
 
+import { Validator, type Schema, type SchemaDraft } from "@cfworker/json-schema";
+
 export interface SchemaProblem {
   field: string;
   reason: string;
@@ -138,4 +140,35 @@ export function checkJsonSchema(schema: unknown, path: string): SchemaProblem | 
     return problem(path, `Must say what it accepts: a "type" (${JSON_SCHEMA_TYPES.join(", ")}) or one of $ref, enum, const, oneOf, anyOf, allOf, not`);
   }
   return checkKeywords(schema, path, 0);
+}
+
+// ---- Validating a value against a customer's schema ----
+// @cfworker/json-schema needs no `eval`, so it runs in Workers.
+
+/** The JSON Schema draft a schema names in `$schema` (2020-12 when it names none). */
+export function schemaDraft(schema: Record<string, unknown>): SchemaDraft {
+  const named = typeof schema.$schema === "string" ? schema.$schema : "";
+  if (named.includes("draft-04")) return "4";
+  if (named.includes("draft-07") || named.includes("draft-06")) return "7";
+  if (named.includes("2019-09")) return "2019-09";
+  return "2020-12";
+}
+
+/** `#/a/0/b` → `root.a.0.b`. */
+function instancePath(pointer: string, root: string): string {
+  const parts = pointer.replace(/^#\/?/, "").split("/").filter((p) => p !== "");
+  return [root, ...parts.map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"))].join(".");
+}
+
+const MAX_REPORTED_ERRORS = 10;
+
+/** What is wrong with `value` under `schema`, one line per problem (none when it is valid), paths from `root`. */
+export function schemaErrors(schema: Record<string, unknown>, value: unknown, root = "data"): string[] {
+  const result = new Validator(structuredClone(schema) as Schema, schemaDraft(schema), false).validate(value);
+  if (result.valid) return [];
+  // The validator reports each failure and every enclosing keyword that failed because of it;
+  // the innermost ("does not match schema" wrappers dropped) say what to fix.
+  const specific = result.errors.filter((e) => !/does not match (?:schema|all schemas|any subschemas|exactly one subschema)/i.test(e.error) || result.errors.length === 1);
+  const lines = (specific.length ? specific : result.errors).map((e) => `${instancePath(e.instanceLocation, root)}: ${e.error}`);
+  return [...new Set(lines)].slice(0, MAX_REPORTED_ERRORS);
 }

@@ -1,6 +1,7 @@
 import { parsePhoneNumberFromString } from "libphonenumber-js/max";
 import { fillTemplate, templateVariables } from "./templating";
 import type { HttpMethod, ToolDefinition } from "./tools";
+import { schemaErrors } from "./json-schema";
 import { checkOutboundUrl, type UrlPolicy } from "./url-safety";
 
 /**
@@ -42,8 +43,8 @@ export const isCallAction = (name: string): name is CallAction => (CALL_ACTIONS 
 
 const DTMF_PATTERN = /^[0-9*#wW]{1,64}$/;
 
-/** Offered on every call, next to the agent's own tools. */
-export const CALL_ACTION_TOOLS: FunctionTool[] = [
+/** Offered on every call, next to the agent's own tools (transfer_call too when the agent has destinations). */
+const ALWAYS_OFFERED_ACTIONS: FunctionTool[] = [
   {
     type: "function",
     function: {
@@ -51,20 +52,6 @@ export const CALL_ACTION_TOOLS: FunctionTool[] = [
       description:
         "Hang up. Use it when the conversation is over or the callee wants to end it. Say your goodbye in the same reply: the call ends once it has been heard.",
       parameters: { type: "object", properties: {}, additionalProperties: false },
-    },
-  },
-  {
-    type: "function",
-    function: {
-      name: "transfer_call",
-      description:
-        "Transfer the callee to another phone number or SIP address (a cold transfer: your part of the call ends). Tell them first, in the same reply.",
-      parameters: {
-        type: "object",
-        properties: { destination: { type: "string", description: "E.164 phone number such as +14155550123, or a sip: URI" } },
-        required: ["destination"],
-        additionalProperties: false,
-      },
     },
   },
   {
@@ -91,6 +78,39 @@ export const CALL_ACTION_TOOLS: FunctionTool[] = [
   },
 ];
 
+/** A number or SIP address an agent may transfer calls to, with what it is for (the model picks by it). */
+export interface TransferDestination {
+  destination: string;
+  description: string | null;
+}
+
+/** At most this many transfer destinations per agent: the model reads them all on every turn. */
+export const MAX_TRANSFER_DESTINATIONS = 20;
+
+/**
+ * The call actions offered on a call. transfer_call only names the agent's own destinations: a
+ * caller talking the model into dialling an arbitrary (premium, international) number is toll
+ * fraud, so the customer decides where calls may go, and the model only chooses among those.
+ */
+export function callActionTools(destinations: readonly TransferDestination[]): FunctionTool[] {
+  if (destinations.length === 0) return ALWAYS_OFFERED_ACTIONS;
+  const listed = destinations.map((d) => `${d.destination}${d.description ? `: ${d.description}` : ""}`).join("; ");
+  const transfer: FunctionTool = {
+    type: "function",
+    function: {
+      name: "transfer_call",
+      description: `Transfer the callee to one of these destinations (a cold transfer: your part of the call ends). Tell them first, in the same reply. Destinations: ${listed}`,
+      parameters: {
+        type: "object",
+        properties: { destination: { type: "string", enum: destinations.map((d) => d.destination), description: "One of the listed destinations, exactly as written" } },
+        required: ["destination"],
+        additionalProperties: false,
+      },
+    },
+  };
+  return [ALWAYS_OFFERED_ACTIONS[0], transfer, ...ALWAYS_OFFERED_ACTIONS.slice(1)];
+}
+
 export type Checked<T> = { ok: true; value: T } | { ok: false; error: string };
 
 const argumentOf = (args: unknown, name: string): unknown => (isRecord(args) ? args[name] : undefined);
@@ -107,26 +127,37 @@ export function checkDtmfDigits(args: unknown): Checked<string> {
 const SIP_URI = /^sips?:(?:([^@\s;:]+)@)?(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?(;[^\s]*)?$/;
 
 /**
- * A transfer destination: an E.164 number of a real numbering plan (no premium-rate numbers) or a
- * SIP URI whose host is public (no private, loopback or link-local addresses, no internal names).
+ * A transfer destination as saved on an agent: an E.164 number of a real numbering plan (no
+ * premium-rate numbers), normalized, or a SIP URI whose host is public (no private, loopback or
+ * link-local addresses, no internal names).
  */
-export function checkTransferDestination(args: unknown): Checked<string> {
-  const raw = argumentOf(args, "destination");
-  if (typeof raw !== "string" || raw.trim() === "") return { ok: false, error: "destination is required: an E.164 number or a sip: URI" };
+export function normalizeTransferDestination(raw: string): Checked<string> {
   const destination = raw.trim();
-  if (destination.length > 256) return { ok: false, error: "destination is too long" };
+  if (destination === "") return { ok: false, error: "Must be an E.164 number or a sip: URI" };
+  if (destination.length > 256) return { ok: false, error: "Must be at most 256 characters" };
   if (/^sips?:/i.test(destination)) {
     const sip = SIP_URI.exec(destination);
-    if (!sip) return { ok: false, error: "destination is not a valid sip: URI (sip:user@host)" };
+    if (!sip) return { ok: false, error: "Is not a valid sip: URI (sip:user@host)" };
     const host = checkOutboundUrl(`https://${sip[2]}/`, { allowLoopback: false });
-    if (!host.ok) return { ok: false, error: `destination's SIP host is refused: ${host.reason}` };
+    if (!host.ok) return { ok: false, error: `Its SIP host is refused: ${host.reason}` };
     return { ok: true, value: destination };
   }
-  if (!destination.startsWith("+")) return { ok: false, error: "destination must be an E.164 number (+ and country code) or a sip: URI" };
+  if (!destination.startsWith("+")) return { ok: false, error: "Must be an E.164 number (+ and country code) or a sip: URI" };
   const phone = parsePhoneNumberFromString(destination);
-  if (!phone?.isValid()) return { ok: false, error: "destination is not a valid phone number" };
-  if (phone.getType() === "PREMIUM_RATE") return { ok: false, error: "destination is a premium-rate number" };
+  if (!phone?.isValid()) return { ok: false, error: "Is not a valid phone number" };
+  if (phone.getType() === "PREMIUM_RATE") return { ok: false, error: "Is a premium-rate number" };
   return { ok: true, value: phone.number };
+}
+
+/** The model's transfer_call argument: one of the agent's destinations (compared normalized). */
+export function checkTransferDestination(args: unknown, allowed: readonly TransferDestination[]): Checked<string> {
+  if (allowed.length === 0) return { ok: false, error: "This agent has no transfer destinations: transfer_call is not available" };
+  const raw = argumentOf(args, "destination");
+  if (typeof raw !== "string" || raw.trim() === "") return { ok: false, error: "destination is required: one of the listed destinations" };
+  const normalized = normalizeTransferDestination(raw);
+  const match = normalized.ok ? allowed.find((d) => d.destination === normalized.value) : undefined;
+  if (!match) return { ok: false, error: `destination must be one of: ${allowed.map((d) => d.destination).join(", ")}` };
+  return { ok: true, value: match.destination };
 }
 
 // ---- HTTP tools ----
@@ -192,7 +223,8 @@ const MASK = "***";
  * headers (a static parameter wins over a dynamic one of the same name and place, so the model
  * cannot override what the customer fixed), and the key of the first security option whose
  * requirements all have one. The URL is checked again as filled, against the same rules as when
- * the tool was saved. Problems are answered, not thrown: they go back to the model.
+ * the tool was saved, and the arguments against the parameters' schemas. Problems are answered,
+ * not thrown: they go back to the model.
  */
 export function buildToolRequest(definition: ToolDefinition, args: unknown, context: ToolRequestContext): Checked<ToolRequest> {
   if (!definition.http) return { ok: false, error: "This tool has no URL yet; it cannot be called" };
@@ -200,6 +232,9 @@ export function buildToolRequest(definition: ToolDefinition, args: unknown, cont
   const given = isRecord(args) ? args : {};
   const missing = definition.dynamicParameters.filter((p) => p.required && (given[p.name] === undefined || given[p.name] === null)).map((p) => p.name);
   if (missing.length) return { ok: false, error: `Missing required argument${missing.length > 1 ? "s" : ""}: ${[...new Set(missing)].join(", ")}` };
+  // The model does not always keep to the schema it was given; the endpoint must not pay for that.
+  const invalid = schemaErrors(functionToolOf(definition).function.parameters, given, "arguments");
+  if (invalid.length) return { ok: false, error: `Invalid arguments: ${invalid.join("; ")}` };
 
   const unknown = templateVariables(definition.http.url).filter((name) => !(name in context.variables));
   if (unknown.length) return { ok: false, error: `The tool's URL uses {{${unknown[0]}}}, which this call has no variable for` };

@@ -6,6 +6,7 @@
 import type { agents, calls, voices } from "../db/schema";
 import { AGENT_DEFAULTS, agentInterruption } from "../domain/agents";
 import { fillTemplate } from "../domain/templating";
+import type { TransferDestination } from "../domain/tool-calls";
 import type { VoicemailAction } from "../domain/voicemail";
 import type { ToolDefinition } from "../domain/tools";
 import { openaiSttModel } from "./providers/openai-stt";
@@ -51,6 +52,8 @@ export interface VoiceSessionConfig {
   voicemail: { action: VoicemailAction; message: string | null } | null;
   /** The agent's HTTP tools, in its order, with their keys (the built-in call actions are always offered too). */
   tools: CallTool[];
+  /** Where transfer_call may send the call; empty: transfer_call is not offered. */
+  transferDestinations: TransferDestination[];
   /** The call's variables, filled into tool URLs and static parameters. */
   variables: Record<string, string>;
   /** The agent's knowledge bases: the best chunks for the caller's last turn join each reply's prompt. */
@@ -100,6 +103,7 @@ export function voiceSessionConfig(agent: AgentRow, voice: VoiceRow, call: CallR
         ? { action: agent.voicemail.action, message: agent.voicemail.message ? fillTemplate(agent.voicemail.message, variables) : null }
         : null,
     tools,
+    transferDestinations: agent.transferDestinations ?? [],
     variables,
     knowledge: { orgId: agent.orgId, knowledgeBaseIds: agent.knowledgeBaseIds },
   };

@@ -25,7 +25,7 @@
  * inactivity timer, to record agent audio and to end the call.
  */
 import {
-  CALL_ACTION_TOOLS,
+  callActionTools,
   CALL_TOOL_TIMEOUT_CAP_MS,
   DEFAULT_TOOL_FILLER,
   MAX_LOGGED_RESPONSE_BYTES,
@@ -684,7 +684,7 @@ export class VoiceSession {
 
   /** The functions the model is offered: the call actions, then the agent's tools that can be called (first of a name wins). */
   #offeredTools(config: VoiceSessionConfig): FunctionTool[] {
-    const offered = [...CALL_ACTION_TOOLS];
+    const offered = [...callActionTools(config.transferDestinations)];
     const names = new Set(offered.map((t) => t.function.name));
     for (const tool of config.tools) {
       if (!tool.definition.http || names.has(tool.definition.modelToolName)) continue;
@@ -846,7 +846,7 @@ export class VoiceSession {
         return "ended";
       }
       case "transfer_call": {
-        const destination = checkTransferDestination(args);
+        const destination = checkTransferDestination(args, this.#config!.transferDestinations);
         if (!destination.ok) {
           report(destination);
           return "continue";

@@ -110,6 +110,36 @@ describe("agents", () => {
     expect(cleared.body.data).toMatchObject({ voicemail: null, success_criteria: null, analysis_schema: null });
   });
 
+  it("stores transfer destinations normalized, refuses ones it would not dial, and an empty list turns transfers off", async () => {
+    const org = await newOrg();
+    expect((await org.post("/agents", minimal)).body.data.transfer_destinations).toEqual([]);
+    const created = await org.post("/agents", {
+      ...minimal,
+      transfer_destinations: [{ destination: "+1 (415) 555-2671", description: "Sales" }, { destination: "sip:desk@pbx.example.com" }],
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.data.transfer_destinations).toEqual([
+      { destination: "+14155552671", description: "Sales" },
+      { destination: "sip:desk@pbx.example.com", description: null },
+    ]);
+    const id = created.body.data.id;
+    const cases: [unknown, string, RegExp][] = [
+      [[{ destination: "4155552671" }], "transfer_destinations.0.destination", /E\.164/],
+      [[{ destination: "+19005550123" }], "transfer_destinations.0.destination", /premium-rate/],
+      [[{ destination: "sip:pbx@192.168.1.10" }], "transfer_destinations.0.destination", /SIP host is refused/],
+      [[{ destination: "+14155552671" }, { destination: "+1 415 555 2671" }], "transfer_destinations.1.destination", /listed twice/],
+      [Array.from({ length: 21 }, (_, i) => ({ destination: `+1415555${String(2600 + i)}` })), "transfer_destinations", /./],
+    ];
+    for (const [destinations, field, reason] of cases) {
+      const res = await org.patch(`/agents/${id}`, { transfer_destinations: destinations });
+      expect(res.status, JSON.stringify(destinations)).toBe(422);
+      expect(res.body.error.details.field).toBe(field);
+      expect(res.body.error.message).toMatch(reason);
+    }
+    expect((await org.get(`/agents/${id}`)).body.data.transfer_destinations).toHaveLength(2);
+    expect((await org.patch(`/agents/${id}`, { transfer_destinations: [] })).body.data.transfer_destinations).toEqual([]);
+  });
+
   it("refuses a voicemail setting or an analysis_schema it could not use, with 422 naming the problem", async () => {
     const org = await newOrg();
     const { body } = await org.post("/agents", minimal);

@@ -6,9 +6,9 @@ import {
   checkAnalysisSchema,
   contactOutcome,
   correctionMessages,
-  schemaErrors,
   transcriptText,
 } from "../../src/domain/call-analysis";
+import { schemaErrors } from "../../src/domain/json-schema";
 
 const SCHEMA = {
   type: "object",

@@ -1,11 +1,12 @@
 import { describe, expect, it } from "vitest";
 import {
-  CALL_ACTION_TOOLS,
   MAX_TOOL_RESULT_CHARS,
   buildToolRequest,
+  callActionTools,
   checkDtmfDigits,
   checkTransferDestination,
   functionToolOf,
+  normalizeTransferDestination,
   redirectTarget,
   toolResultForModel,
   truncateUtf8,
@@ -76,13 +77,26 @@ describe("function schemas", () => {
     expect(functionToolOf({ ...orderTool, description: undefined, dynamicParameters: [] }).function).toEqual({ name: "check_order", parameters: { type: "object", properties: {} } });
   });
 
-  it("offers the four call actions with their arguments", () => {
-    expect(CALL_ACTION_TOOLS.map((t) => [t.function.name, t.function.parameters.required ?? []])).toEqual([
+  it("offers end_call, send_dtmf and opt_out always, and transfer_call naming the agent's destinations when it has any", () => {
+    const names = (tools: { function: { name: string; parameters: Record<string, unknown> } }[]) => tools.map((t) => [t.function.name, t.function.parameters.required ?? []]);
+    expect(names(callActionTools([]))).toEqual([
+      ["end_call", []],
+      ["send_dtmf", ["digits"]],
+      ["opt_out", []],
+    ]);
+    const tools = callActionTools([
+      { destination: "+14155552671", description: "Sales, for pricing" },
+      { destination: "sip:desk@pbx.example.com", description: null },
+    ]);
+    expect(names(tools)).toEqual([
       ["end_call", []],
       ["transfer_call", ["destination"]],
       ["send_dtmf", ["digits"]],
       ["opt_out", []],
     ]);
+    const transfer = tools[1].function;
+    expect(transfer.parameters).toMatchObject({ properties: { destination: { enum: ["+14155552671", "sip:desk@pbx.example.com"] } } });
+    expect(transfer.description).toContain("+14155552671: Sales, for pricing; sip:desk@pbx.example.com");
   });
 });
 
@@ -121,6 +135,14 @@ describe("buildToolRequest", () => {
     expect(problem(orderTool, {})).toBe("Missing required argument: order_id");
     expect(problem(orderTool, { order_id: null })).toBe("Missing required argument: order_id");
     expect(problem(orderTool, "order 1")).toBe("The arguments must be a JSON object");
+    expect(problem(orderTool, { order_id: 17, verbose: "yes" })).toMatch(/^Invalid arguments: arguments\.order_id: .*string.*; arguments\.verbose: .*boolean/);
+    const bounded: ToolDefinition = {
+      ...orderTool,
+      requirements: undefined,
+      dynamicParameters: [{ name: "party", location: "PARAMETER_LOCATION_BODY", schema: { type: "integer", minimum: 1, maximum: 12 }, required: true }],
+    };
+    expect(problem(bounded, { party: 40 })).toMatch(/^Invalid arguments: arguments\.party: .*12/);
+    expect(problem(bounded, { party: 4 })).toBeUndefined();
     expect(problem({ ...orderTool, http: undefined }, { order_id: "1" })).toBe("This tool has no URL yet; it cannot be called");
     expect(problem(orderTool, { order_id: "1" }, context({ bearer: "t" }, {}))).toBe("The tool's URL uses {{account}}, which this call has no variable for");
     for (const url of ["http://169.254.169.254/latest/meta-data", "https://10.0.0.1/orders", "https://[::ffff:127.0.0.1]/x", "https://metadata.internal/x", "http://api.example.com/x"]) {
@@ -177,20 +199,33 @@ describe("call action arguments", () => {
   });
 
   it("takes E.164 numbers of real plans and public SIP URIs as transfer destinations", () => {
-    expect(checkTransferDestination({ destination: "+1 415 555 2671" })).toEqual({ ok: true, value: "+14155552671" });
-    expect(checkTransferDestination({ destination: "sip:desk@pbx.example.com;transport=tls" })).toEqual({ ok: true, value: "sip:desk@pbx.example.com;transport=tls" });
-    const refused = (destination: unknown) => {
-      const result = checkTransferDestination({ destination });
+    expect(normalizeTransferDestination("+1 415 555 2671")).toEqual({ ok: true, value: "+14155552671" });
+    expect(normalizeTransferDestination("sip:desk@pbx.example.com;transport=tls")).toEqual({ ok: true, value: "sip:desk@pbx.example.com;transport=tls" });
+    const refused = (destination: string) => {
+      const result = normalizeTransferDestination(destination);
       return result.ok ? undefined : result.error;
     };
     expect(refused("4155552671")).toMatch(/E\.164/);
-    expect(refused("+1555")).toBe("destination is not a valid phone number");
-    expect(refused("+19005550123")).toBe("destination is a premium-rate number");
+    expect(refused("+1555")).toBe("Is not a valid phone number");
+    expect(refused("+19005550123")).toBe("Is a premium-rate number");
     expect(refused("sip:admin@10.0.0.1")).toMatch(/SIP host is refused/);
     expect(refused("sip:x@localhost")).toMatch(/SIP host is refused/);
     expect(refused("sip:x@[::1]")).toMatch(/SIP host is refused/);
     expect(refused("sip:not a uri")).toMatch(/not a valid sip: URI/);
-    expect(refused(undefined)).toMatch(/required/);
+    expect(refused("  ")).toMatch(/E\.164/);
+  });
+
+  it("lets the model transfer only to the agent's own destinations, however it writes them", () => {
+    const allowed = [
+      { destination: "+14155552671", description: "Sales" },
+      { destination: "sip:desk@pbx.example.com", description: null },
+    ];
+    expect(checkTransferDestination({ destination: "+1 (415) 555-2671" }, allowed)).toEqual({ ok: true, value: "+14155552671" });
+    expect(checkTransferDestination({ destination: "sip:desk@pbx.example.com" }, allowed)).toEqual({ ok: true, value: "sip:desk@pbx.example.com" });
+    const outside = checkTransferDestination({ destination: "+442071838750" }, allowed);
+    expect(outside).toEqual({ ok: false, error: "destination must be one of: +14155552671, sip:desk@pbx.example.com" });
+    expect(checkTransferDestination({}, allowed).ok).toBe(false);
+    expect(checkTransferDestination({ destination: "+14155552671" }, [])).toEqual({ ok: false, error: "This agent has no transfer destinations: transfer_call is not available" });
   });
 });
 

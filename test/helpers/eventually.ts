@@ -2,7 +2,7 @@
  * Polls `read` until `ok` holds, or fails with what it last saw: the one way tests wait for
  * asynchronous work (a queue consumer, a socket, a Durable Object), with no fixed sleeps.
  */
-export async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string, timeoutMs = 8000, pollMs = 10): Promise<T> {
+export async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string, timeoutMs = 12_000, pollMs = 10): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();

@@ -3,6 +3,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import { KNOWLEDGE_DLQ_NAME, KNOWLEDGE_QUEUE_NAME, MAX_ATTEMPTS } from "../../src/knowledge/ingest";
+import { sweepStuckIngestions } from "../../src/knowledge/sweep";
+import { openDatabase } from "../../src/db/tenant";
 import { toBase64 } from "../../src/lib/crypto";
 import { newOrg, type ApiClient } from "../helpers/api";
 import {
@@ -287,6 +289,27 @@ describe("the ingestion consumer", () => {
     const result = await runConsumer(KNOWLEDGE_DLQ_NAME, { kind: "ingest", org_id: org.orgId, source_id: source.id, token: "tok-dlq" }, 1);
     expect(result.explicitAcks).toHaveLength(1);
     expect(await sourceRow(source.id)).toMatchObject({ status: "failed", error: expect.stringMatching(/repeated attempts/), chunk_count: 0 });
+  });
+
+  it("fails a source left processing for an hour (its message lost) from the cron, and leaves a recent one alone", async () => {
+    const org = await newOrg();
+    const kb = await createKb(org);
+    const lost = await addText(org, kb.id, "Lost", "Text whose re-ingest message was lost.");
+    const recent = await addText(org, kb.id, "Recent", "Text being re-ingested right now.");
+    await ready(org, kb.id, lost.id);
+    await ready(org, kb.id, recent.id);
+    const now = Date.parse("2026-11-25T12:00:00Z");
+    const set = (id: string, token: string, minutesAgo: number) =>
+      env.DB.prepare("UPDATE knowledge_sources SET status = 'processing', ingest_token = ?, updated_at = ? WHERE id = ?")
+        .bind(token, new Date(now - minutesAgo * 60_000).toISOString(), id)
+        .run();
+    await set(lost.id, "tok-lost", 61);
+    await set(recent.id, "tok-recent", 10);
+    expect(await sweepStuckIngestions(openDatabase(env.DB), env.DB, now)).toBeGreaterThanOrEqual(1);
+    expect(await sourceRow(lost.id)).toMatchObject({ status: "failed", error: expect.stringMatching(/did not finish within an hour; re-ingest/), chunk_count: 0 });
+    expect(await sourceRow(recent.id)).toMatchObject({ status: "processing" });
+    expect(await ftsHits(lost.id, "whose")).toBe(0);
+    expect(await ftsHits(recent.id, "being")).toBe(1);
   });
 });
 

@@ -67,7 +67,10 @@ describe("call actions on simulated calls", () => {
     const [logged] = await toolCallsOf(org, callId);
     expect(logged).toMatchObject({ name: "end_call", kind: "action", tool_id: null, request: null, error: null });
     // Ended at once: the model was not asked to go on.
-    expect(await chats(marker)).toHaveLength(1);
+    const [only, ...more] = await chats(marker);
+    expect(more).toEqual([]);
+    // An agent without transfer destinations is not offered transfer_call.
+    expect(only.tools.map((t: any) => t.function.name)).toEqual(["end_call", "send_dtmf", "opt_out"]);
   });
 
   it("opt_out: lists the number (source opt_out), flags the contact, confirms and hangs up; later calls and campaign dials to it are refused", async () => {
@@ -107,15 +110,15 @@ describe("call actions on simulated calls", () => {
     ]);
   });
 
-  it("answers a refused transfer destination or bad DTMF to the model, then transfers a simulated call (end_reason transferred)", async () => {
-    const { org, callId, marker } = await answeredCall(clock);
+  it("answers a transfer outside the agent's destinations or bad DTMF to the model, then transfers a simulated call (end_reason transferred)", async () => {
+    const { org, callId, marker } = await answeredCall(clock, { transfer_destinations: [{ destination: "+1 415 555 2671", description: "Sales" }] });
     await control("/__fakes/deepgram/script", { tag: callId, lines: ["Put me through to sales"], fallback: "" });
     await control("/__fakes/openai/script", {
       match: marker,
       replies: [
         {
           tool_calls: [
-            { name: "transfer_call", arguments: { destination: "sip:admin@10.0.0.1" } },
+            { name: "transfer_call", arguments: { destination: "+19005550123" } },
             { name: "send_dtmf", arguments: { digits: "1; drop table" } },
             { name: "no_such_tool", arguments: {} },
           ],
@@ -132,9 +135,10 @@ describe("call actions on simulated calls", () => {
       ["system", "assistant", "user"],
       ["system", "assistant", "user", "assistant", "tool", "tool", "tool"],
     ]);
+    expect(requests[0].tools.find((t: any) => t.function.name === "transfer_call").function.parameters.properties.destination.enum).toEqual(["+14155552671"]);
     const second = requests[1];
     expect(second.messages.filter((m: any) => m.role === "tool").map((m: any) => JSON.parse(m.content).error)).toEqual([
-      "destination's SIP host is refused: Must not target a private, loopback or link-local address",
+      "destination must be one of: +14155552671",
       "digits must be 1 to 64 of 0-9, *, #, w (half-second pause) and W (one-second pause)",
       'No tool is named "no_such_tool"',
     ]);
@@ -175,6 +179,7 @@ describe("call actions through Twilio and Telnyx", () => {
       voice_id: VOICES.elevenlabs,
       system_prompt: `You are Maya (${marker}).`,
       greeting: "Hello, this is Maya.",
+      transfer_destinations: [{ destination: "+14155552671" }, { destination: "sip:support@pbx.example.com", description: "Support desk" }],
       join_timeout: 20,
       max_duration: 600,
       stt: { provider: "deepgram", model: "nova-3", endpointing_ms: 300 },

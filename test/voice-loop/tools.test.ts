@@ -97,8 +97,8 @@ describe("voice loop: HTTP tools", () => {
 
     // What the model saw: the call actions and the tool as functions, then the tool's answer.
     const [first, second] = await chats(marker);
-    expect(first.tools.map((t: any) => t.function.name)).toEqual(["end_call", "transfer_call", "send_dtmf", "opt_out", "check_order_status"]);
-    expect(first.tools[4].function).toEqual({
+    expect(first.tools.map((t: any) => t.function.name)).toEqual(["end_call", "send_dtmf", "opt_out", "check_order_status"]);
+    expect(first.tools[3].function).toEqual({
       name: "check_order_status",
       description: "Looks up an order by its number",
       parameters: { type: "object", properties: { order_id: { type: "string", description: "The order number" }, include_history: { type: "boolean" } }, required: ["order_id"] },

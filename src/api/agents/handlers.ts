@@ -4,6 +4,7 @@ import type { TenantDb } from "../../db/tenant";
 import { AGENT_DEFAULTS, agentInterruption, checkDuration, checkTemplate, parseSeconds, uniqueIds, type FieldProblem } from "../../domain/agents";
 import { checkAnalysisSchema } from "../../domain/call-analysis";
 import { templateVariables } from "../../domain/templating";
+import { normalizeTransferDestination, type TransferDestination } from "../../domain/tool-calls";
 import type { VoicemailSettings } from "../../domain/voicemail";
 import { ok, okList } from "../../lib/envelope";
 import { invalidField, notFound } from "../../lib/errors";
@@ -42,6 +43,7 @@ function agentView(row: AgentRow, voiceName: string | null, numbers: { inbound: 
     llm: row.llm,
     stt: row.stt,
     voicemail: row.voicemail ? { action: row.voicemail.action, message: row.voicemail.message ?? null } : null,
+    transfer_destinations: row.transferDestinations ?? [],
     success_criteria: row.successCriteria,
     analysis_schema: row.analysisSchema,
     inbound_phone_numbers: numbers.inbound,
@@ -145,6 +147,19 @@ function checkAgentFields(input: UpdateAgentInput) {
   if (input.analysis_schema) fail(checkAnalysisSchema(input.analysis_schema));
 }
 
+/** The stored transfer destinations: each checked and normalized (E.164), listed once. */
+function transferDestinations(input: UpdateAgentInput["transfer_destinations"]): TransferDestination[] | undefined {
+  if (input === undefined) return undefined;
+  const out: TransferDestination[] = [];
+  for (const [i, item] of input.entries()) {
+    const normalized = normalizeTransferDestination(item.destination);
+    if (!normalized.ok) throw invalidField(`transfer_destinations.${i}.destination`, normalized.error);
+    if (out.some((d) => d.destination === normalized.value)) throw invalidField(`transfer_destinations.${i}.destination`, `${normalized.value} is listed twice`);
+    out.push({ destination: normalized.value, description: item.description ?? null });
+  }
+  return out;
+}
+
 /** The stored form of the `voicemail` setting (null turns voicemail handling off). */
 const voicemailSettings = (input: UpdateAgentInput["voicemail"]): VoicemailSettings | null | undefined =>
   input === undefined ? undefined : input === null ? null : { action: input.action, message: input.message ?? null };
@@ -212,6 +227,7 @@ export const createAgent: AppRouteHandler<typeof routes.createAgent> = async (c)
       interruption: input.interruption ? agentInterruption(null, input.interruption) : null,
       maxDurationMessage: input.max_duration_message ?? null,
       voicemail: voicemailSettings(input.voicemail) ?? null,
+      transferDestinations: transferDestinations(input.transfer_destinations) ?? [],
       successCriteria: input.success_criteria ?? null,
       analysisSchema: input.analysis_schema ?? null,
       llm,
@@ -259,6 +275,7 @@ export const updateAgent: AppRouteHandler<typeof routes.updateAgent> = async (c)
       interruption: input.interruption ? agentInterruption(current.interruption, input.interruption) : undefined,
       maxDurationMessage: input.max_duration_message,
       voicemail: voicemailSettings(input.voicemail),
+      transferDestinations: transferDestinations(input.transfer_destinations),
       successCriteria: input.success_criteria,
       analysisSchema: input.analysis_schema,
       llm,

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { MAX_TRANSFER_DESTINATIONS } from "../../domain/tool-calls";
 import { VOICEMAIL_ACTIONS } from "../../domain/voicemail";
 import { LimitOffsetQuery } from "../../lib/openapi";
 
@@ -58,6 +59,19 @@ const VoicemailSettings = z
   })
   .openapi("VoicemailSettings");
 
+const TransferDestinationSchema = z
+  .object({
+    destination: z.string().trim().min(1).max(256).openapi({
+      description: "An E.164 number (stored normalized; no premium-rate numbers) or a sip: URI with a public host",
+      example: "+14155552671",
+    }),
+    description: z.string().trim().min(1).max(300).nullable().optional().openapi({
+      description: "What the destination is for; the model reads it to choose",
+      example: "Sales team, for pricing questions",
+    }),
+  })
+  .openapi("TransferDestination");
+
 const LanguageHint = z
   .string()
   .regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, "Must be a BCP-47 tag such as en-US")
@@ -97,6 +111,9 @@ const agentFields = {
   voicemail: VoicemailSettings.nullable().openapi({
     description: "Voicemail handling of outbound calls; null: none (the agent talks to whatever answers). Setting it also turns on the carrier's answering-machine detection for the agent's calls",
   }),
+  transfer_destinations: z.array(TransferDestinationSchema).max(MAX_TRANSFER_DESTINATIONS).openapi({
+    description: `Where the agent's built-in transfer_call may send a call (cold transfer, end_reason \`transferred\`), at most ${MAX_TRANSFER_DESTINATIONS}; the model only picks among these. Empty: the agent cannot transfer`,
+  }),
   success_criteria: z.string().trim().min(1).max(2000).nullable().openapi({
     description: "Post-call analysis: what makes a call a success; each analysed call gets `analysis.success` true or false against it",
     example: "The contact confirmed the appointment or booked a new time.",
@@ -131,6 +148,7 @@ export const CreateAgentBody = z
     llm: agentFields.llm.optional(),
     stt: agentFields.stt.optional(),
     voicemail: agentFields.voicemail.optional(),
+    transfer_destinations: agentFields.transfer_destinations.optional(),
     success_criteria: agentFields.success_criteria.optional(),
     analysis_schema: agentFields.analysis_schema.optional(),
   })
@@ -178,6 +196,7 @@ export const AgentSchema = z
     llm: LlmSettings,
     stt: SttSettings,
     voicemail: z.object({ action: z.enum(VOICEMAIL_ACTIONS), message: z.string().nullable() }).nullable(),
+    transfer_destinations: z.array(z.object({ destination: z.string(), description: z.string().nullable() })),
     success_criteria: z.string().nullable(),
     analysis_schema: z.record(z.string(), z.unknown()).nullable(),
     inbound_phone_numbers: z.array(NumberRef),

@@ -1,0 +1,1 @@
+CREATE INDEX `knowledge_sources_processing_idx` ON `knowledge_sources` (`updated_at`) WHERE "knowledge_sources"."status" = 'processing';
