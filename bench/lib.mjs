@@ -3,7 +3,7 @@
 // bootstrap endpoint.
 import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { copyFileSync, writeFileSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { copyFileSync, cpSync, writeFileSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -21,8 +21,8 @@ const wranglerEnv = {
   XDG_CONFIG_HOME: path.join(root, ".xdg"),
 };
 
-/** A port nobody is listening on, for the inspector, so parallel runs do not fight over 9229. */
-function freePort() {
+/** A port nobody is listening on (the inspector, so parallel runs do not fight over 9229; the browser tests' worker). */
+export function freePort() {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);
@@ -46,6 +46,9 @@ function buildWorker(configPath, outDir) {
   if (!entry) throw new Error(`wrangler produced no bundle in ${outDir}`);
   const configCopy = path.join(outDir, "wrangler.toml");
   copyFileSync(configPath, configCopy);
+  // `[assets] directory` is relative to the config, so the static files are copied beside the copy.
+  const assets = /^\[assets\][^[]*?^directory\s*=\s*"([^"]+)"/m.exec(readFileSync(configPath, "utf8"))?.[1];
+  if (assets) cpSync(path.resolve(path.dirname(configPath), assets), path.resolve(outDir, assets), { recursive: true });
   return { entry: path.join(outDir, entry), config: configCopy };
 }
 

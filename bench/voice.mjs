@@ -34,9 +34,9 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
-import WebSocket from "ws";
 import { createOrganization, startWorker } from "./lib.mjs";
-import { FRAME_MS, readStamp, silenceFrame, speechFrames, stampFrame, twilioSignature } from "./voice-audio.mjs";
+import { TwilioMediaStream } from "./twilio-caller.mjs";
+import { FRAME_MS, readStamp, silenceFrame, speechFrames, stampFrame } from "./voice-audio.mjs";
 import { FAKE_KEYS, startFakes } from "./voice-fakes.mjs";
 
 const MAX_CALLS = Number(process.env.MAX_CALLS ?? 128);
@@ -91,23 +91,19 @@ const SILENCE_FRAME = silenceFrame();
 const SILENCE = SILENCE_FRAME.toString("base64");
 
 /**
- * Twilio's side of one media stream, from Node: sends 20 ms `media` frames on an absolute schedule,
- * echoes marks, and times every outbound `media` frame. `measure` holds the window (performance.now
+ * Twilio's side of one media stream (the protocol is bench/twilio-caller.mjs's): sends 20 ms
+ * `media` frames on an absolute schedule, echoes marks, and times every outbound `media` frame. `measure` holds the window (performance.now
  * bounds) and the arrays the step's figures go into.
  * - "platform": speaks an utterance whenever the agent has finished a turn (a mark came, then
  *   QUIET_BEFORE_SPEAKING_MS without audio); gaps are tagged by caller turn and clause, so only
  *   gaps inside one clause's audio count as jitter.
  * - "echo": silence only; every echoed frame counts.
  */
-class CallerStream {
-  constructor({ url, headers = {}, mode, customParameters = {}, callSid }) {
+class CallerStream extends TwilioMediaStream {
+  constructor({ url, authToken, mode, customParameters = {}, callSid }) {
+    super({ url, authToken, accountSid: TWILIO_ACCOUNT_SID, callSid, customParameters });
     this.mode = mode;
     this.measure = { start: Infinity, end: Infinity, jitter: [], added: [], handoff: [], callerSide: [] };
-    this.streamSid = `MZ${randomBytes(16).toString("hex")}`;
-    this.callSid = callSid ?? `CA${randomBytes(16).toString("hex")}`;
-    this.customParameters = customParameters;
-    this.sequence = 0;
-    this.chunk = 0;
     this.phase = "listening";
     this.speechLeft = 0;
     this.callerTurn = 0;
@@ -119,49 +115,15 @@ class CallerStream {
     this.speechEndAt = 0;
     this.unanswered = 0;
     this.framesOut = 0;
-    this.errors = [];
-    this.closedBy = null;
-    this.ws = new WebSocket(url, { headers, perMessageDeflate: false });
-    this.opened = new Promise((resolve, reject) => {
-      this.ws.once("open", resolve);
-      this.ws.once("unexpected-response", (req, res) => {
-        let body = "";
-        res.on("data", (c) => (body += c));
-        res.on("end", () => {
-          req.destroy();
-          reject(new Error(`media stream handshake to ${url} answered ${res.statusCode}: ${body.slice(0, 300)}`));
-        });
-      });
-      this.ws.once("error", reject);
-    });
-    this.ws.on("message", (data, isBinary) => this.onMessage(data, isBinary));
-    this.ws.on("close", (code, reason) => {
-      clearTimeout(this.timer);
-      if (!this.stopping) this.closedBy = { code, reason: reason.toString() };
-    });
-    this.ws.on("error", (error) => this.errors.push(String(error)));
   }
 
-  send(message) {
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(message));
+  onClose() {
+    clearTimeout(this.timer);
   }
 
   /** `connected` and `start`, then frames every 20 ms. */
   begin() {
-    this.send({ event: "connected", protocol: "Call", version: "1.0.0" });
-    this.send({
-      event: "start",
-      sequenceNumber: String(++this.sequence),
-      streamSid: this.streamSid,
-      start: {
-        streamSid: this.streamSid,
-        accountSid: TWILIO_ACCOUNT_SID,
-        callSid: this.callSid,
-        tracks: ["inbound"],
-        customParameters: this.customParameters,
-        mediaFormat: { encoding: "audio/x-mulaw", sampleRate: 8000, channels: 1 },
-      },
-    });
+    this.sendStart();
     this.t0 = performance.now();
     this.sent = 0;
     this.tick();
@@ -201,23 +163,10 @@ class CallerStream {
         this.phase = "waiting";
       }
     }
-    this.send({
-      event: "media",
-      sequenceNumber: String(++this.sequence),
-      streamSid: this.streamSid,
-      media: { track: "inbound", chunk: String(++this.chunk), timestamp: String((this.chunk - 1) * FRAME_MS), payload },
-    });
+    this.sendMedia(payload);
   }
 
-  onMessage(data, isBinary) {
-    const at = performance.now();
-    if (isBinary) return this.errors.push("a binary message (Twilio takes JSON text only)");
-    let message;
-    try {
-      message = JSON.parse(data.toString("utf8"));
-    } catch {
-      return this.errors.push("a message that is not JSON");
-    }
+  onEvent(message, at) {
     if (this.mode === "echo") {
       if (message.event === "media") this.onFrame(at, message.media?.payload);
       return;
@@ -230,7 +179,7 @@ class CallerStream {
       this.marksThisTurn++;
       this.clause++;
       // Twilio echoes a mark once the audio before it has played: here, at once.
-      this.send({ event: "mark", sequenceNumber: String(++this.sequence), streamSid: this.streamSid, mark: { name: message.mark?.name } });
+      this.sendMark(message.mark?.name);
     } else if (message.event === "clear") {
       this.errors.push("a clear (nobody barged in)");
     } else {
@@ -271,17 +220,10 @@ class CallerStream {
     this.lastFrame = { at, tag, transit };
   }
 
-  /** Twilio's `stop`, then the socket closes. */
-  async stop() {
-    this.stopping = true;
+  /** Twilio's `stop` (the echo has no call to stop), then the socket closes. */
+  stop() {
     clearTimeout(this.timer);
-    if (this.mode === "platform") this.send({ event: "stop", sequenceNumber: String(++this.sequence), streamSid: this.streamSid, stop: { accountSid: TWILIO_ACCOUNT_SID, callSid: this.callSid } });
-    if (this.ws.readyState === WebSocket.OPEN) {
-      const closed = new Promise((resolve) => this.ws.once("close", resolve));
-      this.ws.close(1000);
-      await Promise.race([closed, sleep(3000)]);
-    }
-    this.ws.terminate();
+    return super.stop({ sendStop: this.mode === "platform" });
   }
 }
 
@@ -445,7 +387,7 @@ async function platformSweep(results) {
           ]).finally(() => clearTimeout(timer)));
         const stream = new CallerStream({
           url: twilio.streamUrl,
-          headers: { "X-Twilio-Signature": twilioSignature(TWILIO_AUTH_TOKEN, twilio.streamUrl) },
+          authToken: TWILIO_AUTH_TOKEN,
           mode: "platform",
           customParameters: twilio.parameters,
           callSid: twilio.callSid,

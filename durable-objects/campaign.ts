@@ -2,6 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { startOutboundCall } from "../src/calls/engine";
 import { ContactStore, type AttemptRow, type ContactRow, type NewCampaignContact } from "../src/campaigns/contact-store";
 import { folderContactPages, loadDialFacts, loadNumberPool } from "../src/campaigns/lookups";
+import { campaignFunnel } from "../src/campaigns/analytics";
 import { campaignWindow, contactConstraints, mirrorRow, type BatchCallRow, type CampaignRecord, type DispatchState } from "../src/campaigns/record";
 import { batchCalls } from "../src/db/schema";
 import { openDatabase, TenantDb } from "../src/db/tenant";
@@ -539,6 +540,11 @@ export class CampaignDO extends DurableObject<Env> {
 
   auditLog(query: { decision?: DialDecision; limit: number; offset: number }) {
     return this.#store.listDecisions(query);
+  }
+
+  /** The funnel and per-bucket activity of GET /analytics/campaigns/{id}; `bounds` is a JSON array of [startMs, endMs). */
+  analytics(bounds: string) {
+    return campaignFunnel(this.ctx.storage.sql, bounds);
   }
 
   // ---- call outcomes -----------------------------------------------------------------------

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// `npm test`: type-checks, runs the whole vitest suite inside workerd, and ends with one line
-// `N passed, N failed` (CI reads that line, not vitest's summary). Exits non-zero on any failure
-// or when no test ran. Extra arguments go to vitest (e.g. `npm test -- test/agents`).
+// `npm test`: type-checks, runs the whole vitest suite inside workerd, then the browser tests
+// (test/browser: Chromium against `wrangler dev`, vitest.browser.config.ts), and ends with one line
+// `N passed, N failed` summing both (CI reads that line, not vitest's summaries). Exits non-zero on
+// any failure or when no test ran. Extra arguments pick one run: `npm test -- test/agents` runs
+// only the workerd suite with them, `npm test -- test/browser/…` only the browser run.
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
@@ -14,6 +16,7 @@ Object.assign(process.env, {
   CLOUDFLARE_CF_FETCH_ENABLED: "false",
   WRANGLER_HIDE_BANNER: "true",
   XDG_CONFIG_HOME: path.join(root, ".xdg"),
+  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: "1",
 });
 
 const bin = (name) => path.join(root, "node_modules", ".bin", name);
@@ -25,22 +28,31 @@ if (typecheck.status !== 0) {
   process.exit(1);
 }
 
-const report = path.join(root, ".vitest", "result.json");
-rmSync(report, { force: true });
-const run = spawnSync(
-  bin("vitest"),
-  ["run", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`, ...process.argv.slice(2)],
-  { stdio: "inherit" },
-);
-
-let passed = 0;
-let failed = 0;
-if (existsSync(report)) {
-  const result = JSON.parse(readFileSync(report, "utf8"));
-  passed = result.numPassedTests ?? 0;
-  // Files that fail to load count as failures even though they report no tests.
-  failed = (result.numFailedTests ?? 0) + (result.testResults ?? []).filter((f) => f.status === "failed" && f.assertionResults?.length === 0).length;
+/** One vitest run with its own JSON report → its passed and failed counts. */
+function vitestRun(name, configArgs, args) {
+  const report = path.join(root, ".vitest", `${name}.json`);
+  rmSync(report, { force: true });
+  const run = spawnSync(bin("vitest"), ["run", ...configArgs, "--reporter=default", "--reporter=json", `--outputFile.json=${report}`, ...args], { stdio: "inherit" });
+  let passed = 0;
+  let failed = 0;
+  if (existsSync(report)) {
+    const result = JSON.parse(readFileSync(report, "utf8"));
+    passed = result.numPassedTests ?? 0;
+    // Files that fail to load count as failures even though they report no tests.
+    failed = (result.numFailedTests ?? 0) + (result.testResults ?? []).filter((f) => f.status === "failed" && f.assertionResults?.length === 0).length;
+  }
+  // A run that died without a report (a global setup that threw) is a failure too.
+  if (run.status !== 0 && failed === 0) failed = 1;
+  return { passed, failed };
 }
-if (run.status !== 0 && failed === 0) failed = 1;
+
+const args = process.argv.slice(2);
+const browserOnly = args.length > 0 && args[0].replace(/^\.\//, "").startsWith("test/browser");
+const runs = [];
+if (!browserOnly) runs.push(vitestRun("result", [], args));
+if (browserOnly || args.length === 0) runs.push(vitestRun("browser-result", ["--config", "vitest.browser.config.ts"], args));
+
+const passed = runs.reduce((sum, r) => sum + r.passed, 0);
+const failed = runs.reduce((sum, r) => sum + r.failed, 0);
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed > 0 || passed === 0 ? 1 : 0);

@@ -2,6 +2,7 @@ import { Scalar } from "@scalar/hono-api-reference";
 import { createRouter } from "./lib/router";
 import { adminRouter } from "./api/admin";
 import { agentsRouter } from "./api/agents";
+import { analyticsRouter } from "./api/analytics";
 import { apiKeysRouter } from "./api/api-keys";
 import { batchCallsRouter } from "./api/batch-calls";
 import { callsRouter } from "./api/calls";
@@ -14,6 +15,7 @@ import { voicesRouter } from "./api/voices";
 import { webhooksRouter } from "./api/webhooks";
 import { recordingRoute } from "./calls/recording-route";
 import { webCallRoute } from "./calls/web-call-route";
+import { dashboardRouter } from "./dashboard";
 import { adminAuth, apiKeyAuth } from "./middleware/auth";
 import { limitBody } from "./middleware/body-limit";
 import { handleError, handleNotFound } from "./middleware/errors";
@@ -24,7 +26,7 @@ import { telephonyWebhooksRouter } from "./telephony-webhooks";
 export const PUBLIC_API_BASE = "/api/public/v1";
 export const ADMIN_API_BASE = "/api/admin/v1";
 
-const publicRouters = [agentsRouter, callsRouter, batchCallsRouter, voicesRouter, toolsRouter, knowledgeBasesRouter, contactsRouter, dncRouter, telephonyRouter, webhooksRouter, apiKeysRouter];
+const publicRouters = [agentsRouter, callsRouter, batchCallsRouter, voicesRouter, toolsRouter, knowledgeBasesRouter, contactsRouter, dncRouter, telephonyRouter, webhooksRouter, apiKeysRouter, analyticsRouter];
 
 /** The Hono app: context, errors, auth and rate limit around the resource routers. */
 export function createApp() {
@@ -33,7 +35,7 @@ export function createApp() {
   app.onError(handleError);
   app.notFound(handleNotFound);
 
-  app.get("/", (c) => c.redirect("/docs"));
+  app.get("/", (c) => c.redirect("/app"));
   app.get("/health", (c) => c.json({ status: "ok" }));
 
   // Registered before the auth middleware, so the document is public.
@@ -64,6 +66,9 @@ export function createApp() {
   // Browser call sockets: the connect token is the authorisation (browsers cannot send headers there).
   app.route("/", webCallRoute);
   app.route("/", telephonyWebhooksRouter);
+  // The dashboard signs in with an API key of its own (session cookie), then calls the API in-process.
+  app.use("/app/*", limitBody);
+  app.route("/app", dashboardRouter);
 
   app.use(`${ADMIN_API_BASE}/*`, limitBody, adminAuth);
   app.route(ADMIN_API_BASE, adminRouter);

@@ -125,6 +125,8 @@ CREATE TABLE IF NOT EXISTS attempts (
 );
 CREATE INDEX IF NOT EXISTS attempts_open ON attempts (check_at) WHERE outcome IS NULL;
 CREATE INDEX IF NOT EXISTS attempts_unplaced ON attempts (dialed_at) WHERE placed = 0 AND outcome IS NULL;
+-- Daily activity for analytics (src/campaigns/analytics.ts): attempts by dial instant.
+CREATE INDEX IF NOT EXISTS attempts_dialed ON attempts (dialed_at);
 CREATE TABLE IF NOT EXISTS decisions (
   seq INTEGER PRIMARY KEY,
   at INTEGER NOT NULL,

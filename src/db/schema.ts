@@ -465,7 +465,8 @@ export const calls = sqliteTable(
     index("calls_org_created_idx").on(t.orgId, t.createdAt),
     index("calls_org_status_idx").on(t.orgId, t.status, t.createdAt),
     index("calls_org_agent_idx").on(t.orgId, t.agentId, t.createdAt),
-    index("calls_org_batch_idx").on(t.orgId, t.batchCallId),
+    // A campaign's calls, also by time (analytics per day, the campaign_id filter over a range).
+    index("calls_org_batch_created_idx").on(t.orgId, t.batchCallId, t.createdAt),
     // The org-wide attempts-per-number cap counts a number's recent campaign calls.
     index("calls_org_to_created_idx").on(t.orgId, t.toNumber, t.createdAt),
     index("calls_provider_call_idx").on(t.providerCallId),

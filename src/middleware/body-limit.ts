@@ -10,6 +10,8 @@ export const BODY_LIMITS: { pattern: RegExp; maxBytes: number }[] = [
   // CSV imports are parsed in one request; 20 MB is about 200,000 typical contact rows, and the
   // do-not-call import shares the contact import's row cap.
   { pattern: /\/(contacts|dnc)\/import$/, maxBytes: 20 * MB },
+  // The dashboard's CSV upload form: the same file, in a multipart body.
+  { pattern: /^\/app\/contacts\/folders\/[^/]+\/import$/, maxBytes: 21 * MB },
   // 50 MB documents arrive base64-encoded inside JSON (4/3 larger) plus a little envelope.
   { pattern: /\/knowledge-bases\/[^/]+\/sources\/document$/, maxBytes: 70 * MB },
   // Voice samples: up to 25 MB of audio in all (src/api/voices/samples.ts), base64 inside JSON.
