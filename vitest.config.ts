@@ -36,6 +36,9 @@ export default defineConfig(async () => {
             TELNYX_API_KEY: "KEYplatformtelnyx",
             TELNYX_PUBLIC_KEY: inject("telnyxPublicKey"),
             FAKES_CONTROL_URL: inject("fakesBaseUrl"),
+            // test/fuzz reads its seed and run count here: process.env does not reach workerd.
+            FUZZ_SEED: process.env.FUZZ_SEED ?? "",
+            FUZZ_RUNS: process.env.FUZZ_RUNS ?? "",
           },
         },
       })),

@@ -16,6 +16,7 @@
 //   node bench/campaign.mjs   (CONTACTS, SPEED, DURATION_S, NUMBERS, CONCURRENCY, BENCH_PORT override)
 import Database from "better-sqlite3";
 import { performance } from "node:perf_hooks";
+import { CITIES, localHour } from "./calling-day.mjs";
 import { createOrganization, startWorker } from "./lib.mjs";
 
 const CONTACTS = Number(process.env.CONTACTS ?? 100_000);
@@ -26,17 +27,6 @@ const PORT = Number(process.env.BENCH_PORT ?? 8796);
 /** Campaign seconds an answered simulated call lasts. */
 const TALK_SECONDS = 5;
 
-const CITIES = [
-  { zone: "America/New_York", phone: (i) => `+1212${2_000_000 + i}` },
-  { zone: "America/Los_Angeles", phone: (i) => `+1415${2_000_000 + i}` },
-  { zone: "America/Sao_Paulo", phone: (i) => `+5511${30_000_000 + i}` },
-  { zone: "Europe/London", phone: (i) => `+44207${1_000_000 + i}` },
-  { zone: "Europe/Paris", phone: (i) => `+331${42_000_000 + i}` },
-  { zone: "Asia/Kolkata", phone: (i) => `+9198${20_000_000 + i}` },
-  { zone: "Asia/Tokyo", phone: (i) => `+813${50_000_000 + i}` },
-  { zone: "Australia/Sydney", phone: (i) => `+612${91_000_000 + i}` },
-];
-const localHour = (zone) => Number(new Intl.DateTimeFormat("en-GB", { timeZone: zone, hour: "numeric", hourCycle: "h23" }).format(new Date()));
 const city = CITIES.find((c) => localHour(c.zone) >= 8 && localHour(c.zone) < 14) ?? CITIES.find((c) => localHour(c.zone) >= 8 && localHour(c.zone) < 19);
 if (!city) throw new Error("no city in the list is inside its calling day right now");
 

@@ -3,7 +3,7 @@
 # prints its figures with the ratio to a baseline measured in the same run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-for bench in api import webhooks calls campaign voice kb; do
+for bench in api import webhooks calls campaign voice kb load; do
   echo "== bench/$bench"
   node "bench/$bench.mjs"
 done

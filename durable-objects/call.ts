@@ -639,8 +639,9 @@ export class CallDO extends DurableObject<Env> {
       }));
     } catch (error) {
       console.error(JSON.stringify({ level: "error", message: "dial failed", call_id: stored.spec.id, error: String(error) }));
-      const reason: EndReason = error instanceof Error && "code" in error && error.code === "provider_error" ? "provider_error" : "carrier_error";
-      await this.#commit(stored, endCall(stored.state, reason, now));
+      // The call never connected: whatever the carrier answered (5xx, timeout, refusal, bad
+      // credentials), that is a carrier_error; provider_error is for the voice loop's services.
+      await this.#commit(stored, endCall(stored.state, "carrier_error", now));
       return;
     }
     stored.timers.push({ kind: "ring_timeout", at: now + stored.spec.joinTimeoutSeconds * 1000 + RING_SLACK_MS });

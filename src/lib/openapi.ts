@@ -53,6 +53,7 @@ export const errorResponses = {
   401: errorResponse("Missing or invalid API key"),
   404: errorResponse("Not found, or owned by another organization"),
   413: errorResponse("Request body too large"),
+  415: errorResponse("The request body is not in the operation's media type (JSON unless it says otherwise)"),
   422: errorResponse("Validation failed; `details.field` names the field at fault"),
   429: errorResponse("Rate limit exceeded; see `Retry-After` and `RateLimit-*` headers"),
   500: errorResponse("Internal error (never includes a stack trace)"),

@@ -35,6 +35,9 @@ import type { Fake, FakeRequest, FakeResponse } from "./server";
  * - purchase of a number ending `9999` → 400 code 21422 (not available).
  * - purchase ending `5000` → 500, nothing bought; ending `5001` → 500 after the number WAS bought.
  * - DELETE of a number ending `5005` → 500.
+ * - `POST /__fakes/twilio/fail-calls {to, status?, count?, delay_ms?}`: the next `count` (default 1)
+ *   call creations to `to` answer `status` (default 503) after `delay_ms`, creating no call (an
+ *   outage, or with a delay past the client's timeout, a carrier that never answers).
  */
 
 const ACCOUNTS: Record<string, string> = {
@@ -555,6 +558,18 @@ function inboundCall(request: FakeRequest): FakeResponse {
   return { status: 201, body: { sid: call.sid, callbacks: call.callbacks } };
 }
 
+/** Outages scripted per destination by `POST /__fakes/twilio/fail-calls`. */
+const callRefusals = new Map<string, { status: number; count: number; delayMs: number }>();
+
+async function scriptedCallRefusal(request: FakeRequest): Promise<FakeResponse | undefined> {
+  const to = formBody(request)?.get("To");
+  const refusal = to ? callRefusals.get(to) : undefined;
+  if (!to || !refusal) return undefined;
+  if (--refusal.count <= 0) callRefusals.delete(to);
+  if (refusal.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, refusal.delayMs));
+  return twilioError(refusal.status, 20500, "Service Unavailable");
+}
+
 async function handleAccount(request: FakeRequest, accountSid: string, rest: string): Promise<FakeResponse | undefined> {
   if (!authenticate(request, accountSid)) return unauthorized();
 
@@ -572,7 +587,7 @@ async function handleAccount(request: FakeRequest, accountSid: string, rest: str
     }
   }
 
-  if (rest === "Calls.json" && request.method === "POST") return createCall(request, accountSid);
+  if (rest === "Calls.json" && request.method === "POST") return (await scriptedCallRefusal(request)) ?? createCall(request, accountSid);
   const callSid = /^Calls\/(CA[0-9a-f]{32})\.json$/.exec(rest)?.[1];
   if (callSid && request.method === "POST") return updateCall(request, accountSid, callSid);
 
@@ -613,6 +628,12 @@ export const twilioFake: Fake = {
       return call ? { status: 200, body: call.callbacks } : { status: 404, body: { error: "no such call" } };
     }
     if (path === "/__fakes/twilio/inbound" && request.method === "POST") return inboundCall(request);
+    if (path === "/__fakes/twilio/fail-calls" && request.method === "POST") {
+      const { to, status = 503, count = 1, delay_ms: delayMs = 0 } = JSON.parse(request.body || "{}") as { to?: string; status?: number; count?: number; delay_ms?: number };
+      if (!to) return { status: 400, body: { error: "to is required" } };
+      callRefusals.set(to, { status, count, delayMs });
+      return { status: 204 };
+    }
     if (path === "/__fakes/twilio/sign" && request.method === "POST") {
       const { account_sid: accountSid, url, params } = JSON.parse(request.body || "{}") as { account_sid?: string; url?: string; params?: Record<string, string> };
       const token = accountSid ? ACCOUNTS[accountSid] : undefined;

@@ -171,8 +171,8 @@ export const importContacts = createRoute({
       }),
       "What the import did",
     ),
-    415: jsonResponse(ErrorSchema, "The body is not multipart/form-data"),
     ...errorResponses,
+    415: jsonResponse(ErrorSchema, "The body is not multipart/form-data"),
   },
 });
 

@@ -56,8 +56,8 @@ export const importDnc = createRoute({
       }),
       "What the import did",
     ),
-    415: jsonResponse(ErrorSchema, "The body is not multipart/form-data"),
     ...errorResponses,
+    415: jsonResponse(ErrorSchema, "The body is not multipart/form-data"),
   },
 });
 

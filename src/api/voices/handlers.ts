@@ -12,10 +12,13 @@ import { checkSamples, MAX_SAMPLE_BYTES, MAX_TOTAL_SAMPLE_BYTES } from "./sample
 import { deleteSamples, enqueueClone, samplePrefix, stageClone } from "./training";
 import { voiceView } from "./view";
 
-/** `en` matches `en`, `en-US` and `en-GB`; `en-us` matches `en-US`. The tag pattern admits no LIKE wildcards. */
+/**
+ * `en` matches `en`, `en-US` and `en-GB`; `en-us` matches `en-US`. A prefix comparison, not LIKE:
+ * D1 rejects LIKE patterns longer than 50 bytes, and a long (valid) tag must not be a 500.
+ */
 function languageMatches(tag: string) {
   const lower = tag.toLowerCase();
-  return sql`(lower(${voices.language}) = ${lower} or lower(${voices.language}) like ${`${lower}-%`})`;
+  return sql`(lower(${voices.language}) = ${lower} or substr(lower(${voices.language}), 1, ${lower.length + 1}) = ${`${lower}-`})`;
 }
 
 const duplicateImport = (providerVoiceId: string, existingId?: string) =>
