@@ -30,11 +30,12 @@
 //                           baseline listens on BENCH_PORT+1; VOICE_DEBUG=1 prints every gap more
 //                           than 10 ms off). About 3–4 minutes with the defaults.
 import { randomBytes } from "node:crypto";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createOrganization, startWorker } from "./lib.mjs";
+import { workerdPids } from "./workerd-procs.mjs";
 import { TwilioMediaStream } from "./twilio-caller.mjs";
 import { FRAME_MS, readStamp, silenceFrame, speechFrames, stampFrame } from "./voice-audio.mjs";
 import { FAKE_KEYS, startFakes } from "./voice-fakes.mjs";
@@ -225,30 +226,6 @@ class CallerStream extends TwilioMediaStream {
     clearTimeout(this.timer);
     return super.stop({ sendStop: this.mode === "platform" });
   }
-}
-
-/**
- * The workerd processes of the `wrangler dev` that startWorker ran on `port` (its command line
- * names the build directory, bench/.data/build-<port>-<our pid>), found in /proc: Linux only,
- * none elsewhere.
- */
-function workerdPids(port) {
-  if (!existsSync("/proc/self/stat")) return [];
-  const procs = [];
-  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      procs.push({ pid: Number(pid), ppid: Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]), cmd: readFileSync(`/proc/${pid}/cmdline`, "utf8") });
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  const ours = new Set(procs.filter((p) => p.cmd.includes(`build-${port}-${process.pid}`) && p.cmd.includes("wrangler")).map((p) => p.pid));
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const p of procs) if (!ours.has(p.pid) && ours.has(p.ppid)) grew = Boolean(ours.add(p.pid));
-  }
-  return procs.filter((p) => ours.has(p.pid) && p.cmd.includes("workerd")).map((p) => p.pid);
 }
 
 /** CPU seconds (user + system) each process has used so far. */

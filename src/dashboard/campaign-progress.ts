@@ -1,4 +1,4 @@
-import type { CampaignStatus } from "../domain/campaigns";
+import type { CampaignStats, CampaignStatus } from "../domain/campaigns";
 
 /**
  * The figures the campaign page shows and `live.json` returns, from the API's campaign object
@@ -7,21 +7,8 @@ import type { CampaignStatus } from "../domain/campaigns";
  * not know it).
  */
 
-export interface CampaignStatsInput {
-  total: number;
-  pending: number;
-  scheduled: number;
-  retry_scheduled: number;
-  dialing: number;
-  in_progress: number;
-  completed: number;
-  failed: number;
-  no_answer: number;
-  busy: number;
-  voicemail: number;
-  skipped: number;
-  called: number;
-}
+/** The contact counts of the API's campaign `stats` that the page reads. */
+export type CampaignStatsInput = Omit<CampaignStats, "attempts" | "cost_credits" | "estimated_finish_at">;
 
 /** Statuses after which a campaign never changes again: live updates stop there. */
 const FINISHED_CAMPAIGN_STATUSES: readonly CampaignStatus[] = ["completed", "failed", "cancelled"];

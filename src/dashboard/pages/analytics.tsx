@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import type { Metrics } from "../../domain/analytics";
 import { api, type ApiFailure } from "../api";
 import { AnalyticsFilters, PRESET_DAYS, resolveAnalyticsRange, type AnalyticsFilterValues } from "../analytics-range";
 import { BarChart, HorizontalBarChart, LineChart, type ChartRow } from "../charts";
@@ -10,20 +11,6 @@ import type { DashboardContext, DashboardEnv } from "../session";
 
 /** The analytics page: filters, a totals summary and charts of calls, outcomes, cost and latency. */
 
-interface Metrics {
-  calls: number;
-  answered: number;
-  answered_rate: number | null;
-  analyzed: number;
-  successful: number;
-  success_rate: number | null;
-  avg_handle_time_s: number | null;
-  p95_handle_time_s: number | null;
-  total_cost: number;
-  avg_cost: number | null;
-  latency_p50_ms: number | null;
-  latency_p95_ms: number | null;
-}
 
 interface CallAnalytics {
   tz: string;
