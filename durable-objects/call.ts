@@ -978,7 +978,11 @@ export class CallDO extends DurableObject<Env> {
     } else {
       // Frames sent before the stop but run after it (see #reorderer) land first.
       await new Promise((resolve) => setTimeout(resolve, 0));
-      for (const bytes of this.#reorderer(ws).flush()) this.#hear(live, bytes);
+      const reorderer = this.#reorderer(ws);
+      for (const bytes of reorderer.flush()) this.#hear(live, bytes);
+      if (reorderer.dropped > 0) {
+        console.warn(JSON.stringify({ level: "warn", message: "late media frames dropped (silence had stood in for them)", call_id: live.spec.id, stream_id: streamSid, frames: reorderer.dropped }));
+      }
       // Only the stream the loop talks on stops it (a stale socket's late `stop` does not).
       if (this.#voiceSocket === ws) this.#stopVoice();
       this.#persistMedia();

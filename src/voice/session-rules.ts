@@ -221,34 +221,48 @@ const SILENCE_BYTE = 0xff;
  * when many arrive while it is busy; the recording and STT must hear the caller in order.
  *
  * - Numbering starts at 1 (Twilio; some clients use 0): frames wait until that one is seen, or
- *   until `maxHeld` are waiting (a stream picked up mid-way), then flow from the lowest.
+ *   until a gap has waited long enough (below), then flow from the lowest (a stream picked up
+ *   mid-way).
  * - A frame that never comes must not stall the caller's audio: once more than `maxHeld` frames
- *   wait behind a gap, the gap is filled with silence of the last frame's size (which keeps the
- *   stream clock in step) and the rest flows.
- * - A frame older than what already went through is passed on at once: late beats lost.
+ *   wait behind a gap and the oldest of them has waited `maxWaitMs` (or `10 × maxHeld` frames
+ *   wait, whatever the time), the gap is filled with silence of the last frame's size and the
+ *   rest flows. The wall-time condition matters when frames come in a burst (a busy object, a
+ *   carrier catching up): a frame 25 places late may then be only milliseconds late.
+ * - The stream clock (frames passed on) must stay equal to the caller's time, because turn
+ *   timestamps and recordings are read off it. So a frame whose place was already filled with
+ *   silence, or a repeat of one already passed on, is dropped; a frame from before the first one
+ *   seen (numbering from 0) was never passed on, and goes through at once: late beats lost.
  */
 export class FrameReorderer {
   readonly maxHeld: number;
+  readonly maxWaitMs: number;
+  #first: number | null = null;
   #next: number | null = null;
-  #held = new Map<number, Uint8Array>();
+  #held = new Map<number, { bytes: Uint8Array; at: number }>();
   #lastSize = 160;
+  /** Late frames dropped because silence already stood in for them (or repeats). */
+  dropped = 0;
 
-  constructor(maxHeld = 25) {
+  constructor(maxHeld = 25, maxWaitMs = 200) {
     this.maxHeld = maxHeld;
+    this.maxWaitMs = maxWaitMs;
   }
 
-  /** A frame with its chunk number (undefined: unnumbered, passed through). Returns the frames now in order. */
-  push(chunk: number | undefined, bytes: Uint8Array): Uint8Array[] {
+  /**
+   * A frame with its chunk number (undefined: unnumbered, passed through) that arrived at wall
+   * time `now`. Returns the frames now in order.
+   */
+  push(chunk: number | undefined, bytes: Uint8Array, now = Date.now()): Uint8Array[] {
     if (chunk === undefined || !Number.isInteger(chunk)) return [bytes];
-    if (this.#next !== null && chunk < this.#next) return [bytes];
+    if (this.#next !== null && chunk < this.#next) return this.#late(chunk, bytes);
     if (this.#held.has(chunk)) return [];
-    this.#held.set(chunk, bytes);
+    this.#held.set(chunk, { bytes, at: now });
     if (this.#next === null) {
-      if (chunk > 1 && this.#held.size <= this.maxHeld) return [];
-      this.#next = Math.min(...this.#held.keys());
+      if (chunk > 1 && !this.#waitedEnough(now)) return [];
+      this.#next = this.#first = Math.min(...this.#held.keys());
     }
     const out = this.#drain();
-    if (this.#held.size > this.maxHeld) {
+    if (this.#waitedEnough(now)) {
       const first = Math.min(...this.#held.keys());
       for (; this.#next < first; this.#next++) out.push(new Uint8Array(this.#lastSize).fill(SILENCE_BYTE));
       out.push(...this.#drain());
@@ -258,17 +272,32 @@ export class FrameReorderer {
 
   /** End of the stream: everything held, in order, gaps skipped. */
   flush(): Uint8Array[] {
-    const out = [...this.#held.keys()].sort((a, b) => a - b).map((chunk) => this.#held.get(chunk)!);
+    const out = [...this.#held.keys()].sort((a, b) => a - b).map((chunk) => this.#held.get(chunk)!.bytes);
     this.#held.clear();
     return out;
+  }
+
+  /** A frame behind the stream: silence already stood in for it, or it is a repeat. */
+  #late(chunk: number, bytes: Uint8Array): Uint8Array[] {
+    if (chunk < this.#first!) return [bytes];
+    this.dropped++;
+    return [];
+  }
+
+  #waitedEnough(now: number): boolean {
+    if (this.#held.size <= this.maxHeld) return false;
+    if (this.#held.size > 10 * this.maxHeld) return true;
+    let oldest = now;
+    for (const { at } of this.#held.values()) oldest = Math.min(oldest, at);
+    return now - oldest >= this.maxWaitMs;
   }
 
   #drain(): Uint8Array[] {
     const out: Uint8Array[] = [];
     for (let next = this.#next!, frame = this.#held.get(next); frame; frame = this.#held.get(++next)) {
       this.#held.delete(next);
-      this.#lastSize = frame.length;
-      out.push(frame);
+      this.#lastSize = frame.bytes.length;
+      out.push(frame.bytes);
       this.#next = next + 1;
     }
     return out;

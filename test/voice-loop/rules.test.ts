@@ -192,27 +192,45 @@ describe("inbound frame order", () => {
     expect(ids(r.push(undefined, frame(9)))).toEqual([9]); // unnumbered: as it comes
   });
 
-  it("waits for the stream's first frame, and passes a late one on rather than lose it", () => {
+  it("waits for the stream's first frame, passes on one from before it, and drops repeats", () => {
     const r = new FrameReorderer();
     expect(ids([...r.push(4, frame(4)), ...r.push(3, frame(3)), ...r.push(2, frame(2))])).toEqual([]);
     expect(ids(r.push(1, frame(1)))).toEqual([1, 2, 3, 4]);
-    expect(ids(r.push(0, frame(0)))).toEqual([0]);
-    expect(ids(r.push(3, frame(3)))).toEqual([3]);
+    expect(ids(r.push(0, frame(0)))).toEqual([0]); // numbered from 0: never passed on, late beats lost
+    expect(ids(r.push(3, frame(3)))).toEqual([]); // a repeat would stretch the stream clock
+    expect(r.dropped).toBe(1);
   });
 
-  it("fills a gap that never closes with silence once too much waits behind it, and flushes what is held at the end", () => {
-    const r = new FrameReorderer(3);
-    r.push(1, frame(1));
-    const out = [...r.push(3, frame(3)), ...r.push(4, frame(4)), ...r.push(5, frame(5))];
-    expect(out).toEqual([]);
-    const released = r.push(6, frame(6));
-    expect(ids(released)).toEqual([0xff, 3, 4, 5, 6]);
-    r.push(8, new Uint8Array(80).fill(8));
-    expect(r.flush().map((f) => [f[0], f.length])).toEqual([[8, 80]]);
-    // A stream picked up mid-way starts from its lowest frame once enough have come.
-    const mid = new FrameReorderer(2);
-    expect(ids([...mid.push(502, frame(2)), ...mid.push(501, frame(1))])).toEqual([]);
-    expect(ids(mid.push(503, frame(3)))).toEqual([1, 2, 3]);
+  it("fills a gap that never closes with silence once enough frames have waited long enough, and drops the frame if it comes after all", () => {
+    const r = new FrameReorderer(3, 200);
+    r.push(1, frame(1), 0);
+    const out = [...r.push(3, frame(3), 20), ...r.push(4, frame(4), 40), ...r.push(5, frame(5), 60), ...r.push(6, frame(6), 80)];
+    expect(out).toEqual([]); // four wait, but the oldest only 60 ms
+    const released = r.push(7, frame(7), 220);
+    expect(ids(released)).toEqual([0xff, 3, 4, 5, 6, 7]);
+    // Silence stood in for frame 2: passing it on now would put the caller 20 ms behind their own time.
+    expect(r.push(2, frame(2), 230)).toEqual([]);
+    expect(r.dropped).toBe(1);
+    r.push(9, new Uint8Array(80).fill(9), 240);
+    expect(r.flush().map((f) => [f[0], f.length])).toEqual([[9, 80]]);
+  });
+
+  it("holds a burst for a frame that overtook it by more than maxHeld places but only milliseconds", () => {
+    const r = new FrameReorderer(3, 200);
+    r.push(1, frame(1), 0);
+    const burst = [3, 4, 5, 6, 7, 8].flatMap((n) => r.push(n, frame(n), 1));
+    expect(burst).toEqual([]);
+    expect(ids(r.push(2, frame(2), 3))).toEqual([2, 3, 4, 5, 6, 7, 8]);
+    expect(r.dropped).toBe(0);
+    // ...and past ten times maxHeld, a gap is filled whatever the time.
+    const flood = Array.from({ length: 31 }, (_, i) => 10 + i).flatMap((n) => r.push(n, frame(n), 4));
+    expect(ids(flood)).toEqual([0xff, ...Array.from({ length: 31 }, (_, i) => 10 + i)]);
+  });
+
+  it("starts a stream picked up mid-way from its lowest frame once enough have waited", () => {
+    const mid = new FrameReorderer(2, 200);
+    expect(ids([...mid.push(502, frame(2), 0), ...mid.push(501, frame(1), 10), ...mid.push(503, frame(3), 20)])).toEqual([]);
+    expect(ids(mid.push(504, frame(4), 200))).toEqual([1, 2, 3, 4]);
   });
 });
 
