@@ -28,6 +28,8 @@ export const ERROR_STATUS = {
   internal_error: 500,
   not_implemented: 501,
   provider_error: 502,
+  /** A dependency (D1) is briefly unavailable: retry after `Retry-After` seconds. */
+  service_unavailable: 503,
 } as const satisfies Record<string, ContentfulStatusCode>;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -57,6 +57,7 @@ export const errorResponses = {
   422: errorResponse("Validation failed; `details.field` names the field at fault"),
   429: errorResponse("Rate limit exceeded; see `Retry-After` and `RateLimit-*` headers"),
   500: errorResponse("Internal error (never includes a stack trace)"),
+  503: errorResponse("The database is briefly unavailable (an outage or overload); nothing was changed, retry after `Retry-After` seconds"),
 } as const;
 
 export const conflictResponse = { 409: errorResponse("The object's state does not allow this operation") };

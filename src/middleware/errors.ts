@@ -16,6 +16,24 @@ const CODE_FOR_STATUS: Record<number, ErrorCode> = {
   429: "rate_limit_exceeded",
 };
 
+/**
+ * D1's transient failures (its docs' error list: connection lost, overloaded, reset, transient
+ * issue on the remote node, timeouts). A client should retry these, so they are a 503 with
+ * Retry-After rather than a 500 that reads like a bug. Whatever the request wrote went in one
+ * batch with the rest of it, so nothing half-done is left behind.
+ */
+const TRANSIENT_D1_ERROR =
+  /Network connection lost|D1 DB is overloaded|D1 DB reset|D1 DB storage operation exceeded timeout|D1 DB's isolate exceeded|D1 DB exceeded its CPU time limit|Cannot resolve D1 DB due to transient issue|storage caused object to be reset|reset because its code was updated|D1_ERROR: internal error/i;
+const RETRY_AFTER_SECONDS = "5";
+
+/** Drizzle wraps the driver's error ("Failed query: …"), so the whole cause chain is read. */
+function isTransientD1Error(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (TRANSIENT_D1_ERROR.test(e.message)) return true;
+  }
+  return false;
+}
+
 /** Turns anything thrown into the error envelope. 5xx never carries the stack or the message. */
 export const handleError: ErrorHandler<AppEnv> = (err, c) => {
   if (err instanceof ApiError) {
@@ -41,6 +59,11 @@ export const handleError: ErrorHandler<AppEnv> = (err, c) => {
       error: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err),
     }),
   );
+  if (isTransientD1Error(err)) {
+    const res = c.json(errorBody(c, "service_unavailable", "The database is briefly unavailable; nothing was changed, retry in a few seconds"), 503);
+    res.headers.set("Retry-After", RETRY_AFTER_SECONDS);
+    return res;
+  }
   return c.json(errorBody(c, "internal_error", "Internal error; quote the request id when reporting it"), 500);
 };
 

@@ -88,8 +88,17 @@ describe("D1 statement errors mid-request", () => {
   });
 });
 
+function expectUnavailable(res: { status: number; headers: Headers; body: any }) {
+  expect(res.status).toBe(503);
+  expect(res.headers.get("retry-after")).toBe("5");
+  expect(res.body).toEqual({
+    error: { code: "service_unavailable", message: "The database is briefly unavailable; nothing was changed, retry in a few seconds" },
+    meta: { request_id: expect.any(String), ts: expect.any(String) },
+  });
+}
+
 describe("D1 unreachable", () => {
-  it("answers every API request with the 500 envelope, and a health check still answers", async () => {
+  it("answers every API request with a 503 and Retry-After, and a health check still answers", async () => {
     const org = await newOrg();
     const down = new Error("D1_ERROR: Network connection lost.");
     const unreachable = {
@@ -122,7 +131,7 @@ describe("D1 unreachable", () => {
         ctx,
       );
       await waitOnExecutionContext(ctx);
-      expectInternalError({ status: res.status, body: await res.json() });
+      expectUnavailable({ status: res.status, headers: res.headers, body: await res.json() });
     }
     const ctx = createExecutionContext();
     const health = await worker.fetch(new Request("https://truedy.test/health"), { ...env, DB: unreachable }, ctx);
