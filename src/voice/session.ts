@@ -121,7 +121,8 @@ interface AgentTurn {
   spoken: string;
   clauses: SentClause[];
   sentBytes: number;
-  /** Stream time at which its first frame went out (null before). */
+  /** Stream time at which the turn began (caller audio heard up to then), and at which its first frame went out (null before). */
+  openedStreamMs: number;
   startStreamMs: number | null;
   firstFrameAt?: number;
   lastEchoAt?: number;
@@ -151,6 +152,13 @@ const KNOWLEDGE_TIMEOUT_MS = 1500;
 const TURN_STALL_MS = 20_000;
 /** Arrival times kept per 20 ms of caller audio, to date the end of the caller's speech: 60 s. */
 const ARRIVAL_RING = 3000;
+/**
+ * A clause about to start on a silent line waits while the caller is speaking: until they have
+ * been quiet this long (a pause between words is shorter) ...
+ */
+const CALLER_PAUSE_MS = 300;
+/** ... or cut the agent off, and at most this long: a noisy line must not mute the agent. */
+const CALLER_PAUSE_MAX_WAIT_MS = 1000;
 
 /** Clauses handed from the LLM reader to the TTS player, in order. */
 class ClauseQueue implements AsyncIterable<QueueItem> {
@@ -204,6 +212,8 @@ export class VoiceSession {
   readonly #vadFramer = new MulawFramer();
   /** Stream time the caller's current speech began (VAD), or null in silence. */
   #voicedSince: number | null = null;
+  /** Clauses waiting for the caller to stop speaking (#waitForCallerPause). */
+  #pauseWaiters: (() => void)[] = [];
   /** Stream time the last voiced frame ended: speech lasts until then, not through the VAD's hangover. */
   #voicedUntil = 0;
   /** The caller's words so far in the current utterance (Deepgram interim results). */
@@ -336,7 +346,7 @@ export class VoiceSession {
       const complete = turn.ending === true && !this.#tracker.speaking;
       void this.#settle(turn, !complete, complete ? undefined : this.#heard(turn));
     }
-    for (const resolve of this.#playedWaiters.splice(0)) resolve();
+    for (const resolve of [...this.#playedWaiters.splice(0), ...this.#pauseWaiters.splice(0)]) resolve();
     if (this.#voicemail?.fallback) clearTimeout(this.#voicemail.fallback);
     this.#stt?.close();
     // A transcription in flight is cancelled; queued utterances see the session closed and stop.
@@ -374,6 +384,9 @@ export class VoiceSession {
       if (utterance) this.#onUtterance(utterance);
     }
     if (this.#voicedSince !== null && this.#busy()) this.#considerBargeIn();
+    if (this.#pauseWaiters.length > 0 && this.#streamMs() - this.#voicedUntil >= CALLER_PAUSE_MS) {
+      for (const resume of this.#pauseWaiters.splice(0)) resume();
+    }
     // Waiting for a machine's beep: a pause after its greeting (and the beep) is the cue.
     const voicemail = this.#voicemail;
     if (voicemail?.phase === "awaiting" && this.#streamMs() - Math.max(this.#voicedUntil, voicemail.sinceMs) >= VOICEMAIL_SILENCE_MS) this.#leaveVoicemail("silence after the greeting");
@@ -554,6 +567,7 @@ export class VoiceSession {
       spoken: "",
       clauses: [],
       sentBytes: 0,
+      openedStreamMs: this.#streamMs(),
       startStreamMs: null,
       ...reply,
     };
@@ -925,6 +939,10 @@ export class VoiceSession {
     for await (const chunk of synthesizeMulaw(this.#options.env, config.voice, text, turn.abort.signal)) {
       if (this.#stale(turn)) return;
       if (turn.latency) turn.latency.ttsFirstByteAt ??= Date.now();
+      if (clause.audioMs === 0) {
+        await this.#waitForCallerPause(turn);
+        if (this.#stale(turn)) return;
+      }
       send(framer.push(chunk));
     }
     if (this.#stale(turn)) return;
@@ -936,6 +954,28 @@ export class VoiceSession {
     const name = `${turn.id}-c${index}`;
     this.#tracker.markSent({ name, turnId: turn.id, textUpTo: turn.spoken });
     this.#options.link.sendMark(name);
+  }
+
+  /**
+   * Before a clause starts on a silent line (the LLM or TTS was slow between clauses): if the
+   * caller is speaking, and began after this turn did, wait for them to pause or cut the agent
+   * off rather than start talking over them. Their own question's tail does not count.
+   */
+  async #waitForCallerPause(turn: AgentTurn): Promise<void> {
+    const config = this.#config;
+    const callerSpeaking = this.#voicedUntil > turn.openedStreamMs && this.#streamMs() - this.#voicedUntil < CALLER_PAUSE_MS;
+    if (!callerSpeaking || this.#tracker.speaking || !config?.bargeIn.enabled) return;
+    if (turn.ending || this.#wrappingUp || this.#voicemail) return;
+    await new Promise<void>((resolve) => {
+      const resume = () => {
+        clearTimeout(timer);
+        turn.abort.signal.removeEventListener("abort", resume);
+        resolve();
+      };
+      const timer = setTimeout(resume, CALLER_PAUSE_MAX_WAIT_MS);
+      turn.abort.signal.addEventListener("abort", resume, { once: true });
+      this.#pauseWaiters.push(resume);
+    });
   }
 
   #sendFrame(turn: AgentTurn, frame: Uint8Array): void {
@@ -978,7 +1018,8 @@ export class VoiceSession {
   #cutOff(why: "barge-in" | "max_duration" | "voicemail"): void {
     const turn = this.#turn;
     if (!turn || turn.settled) return;
-    this.#options.link.clear();
+    // Only audio still queued at the carrier needs clearing: after a pause, nothing is.
+    if (this.#tracker.speaking || turn.clauses.some((c) => !c.complete && c.audioMs > 0)) this.#options.link.clear();
     this.#tracker.clear();
     for (const resolve of this.#playedWaiters.splice(0)) resolve();
     this.#epoch++;

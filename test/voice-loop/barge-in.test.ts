@@ -111,4 +111,48 @@ describe("voice loop: barge-in", () => {
     twilio.stop();
     twilio.close();
   });
+  it("does not talk over a caller who starts speaking in a pause between clauses: the next clause waits until they stop, with no clear", async () => {
+    // Only a long speech interrupts this agent: the murmur below is heard out, not acted on.
+    const { callId, marker } = await answeredCall(clock, { greeting: "Hello {{first_name}}.", interruption: { enabled: true, min_words: 10, min_speech_ms: 5000 } });
+    await control("/__fakes/deepgram/script", { tag: callId, lines: ["Tell me about the terrace", "mm-hmm"] });
+    await control("/__fakes/openai/script", { match: marker, replies: [{ content: "It faces the harbour. It seats forty guests." }] });
+    // A slow second clause: the line goes quiet after the first, and the caller murmurs into the pause.
+    await control("/__fakes/elevenlabs/tts", { match: "seats forty", first_byte_delay_ms: 1200 });
+    const twilio = await connectMedia(callId, "manual");
+    await twilio.waitForEvent("mark");
+    twilio.play();
+    await transcriptOf(callId, 1);
+
+    await twilio.speak(1000);
+    await twilio.silence(700);
+    const first = await twilio.waitFor((m) => m.event === "mark" && m.mark?.name?.endsWith("-c0") === true && m.mark.name !== twilio.marks[0], { what: "the reply's first mark" });
+    twilio.play(); // the first sentence has played: nothing is queued at Twilio
+    const firstMarkAt = twilio.received.findIndex((r) => r.message === first);
+
+    // The caller's line while the first sentence played; then, in real time, 1.6 s of "mm-hmm"
+    // while the second clause's audio comes in.
+    await twilio.silence(500);
+    await twilio.speak(1600, { paceMs: 20 });
+    const stoppedSpeakingAt = Date.now();
+    await twilio.silence(1000, { paceMs: 20 });
+
+    const second = await twilio.waitFor((m) => m.event === "mark" && m.mark?.name?.endsWith("-c1") === true, { what: "the second clause's mark", timeoutMs: 10_000 });
+    const secondAudio = twilio.received.slice(firstMarkAt + 1).filter((r) => r.message.event === "media");
+    expect(secondAudio.length).toBeGreaterThan(0);
+    // Held while the caller spoke, sent once they had stopped.
+    expect(secondAudio[0].at).toBeGreaterThanOrEqual(stoppedSpeakingAt);
+    twilio.play();
+    expect(twilio.echoedMarks).toContain(second.mark!.name);
+    const turns = await transcriptOf(callId, 4);
+    expect(turns.map((t) => [t.speaker, t.text, t.interrupted])).toEqual([
+      ["agent", "Hello Ana.", false],
+      ["contact", "Tell me about the terrace", false],
+      ["agent", "It faces the harbour. It seats forty guests.", false],
+      ["contact", "mm-hmm", false],
+    ]);
+    expect(twilio.clears).toBe(0);
+    expect(twilio.errors).toEqual([]);
+    twilio.stop();
+    twilio.close();
+  });
 });
