@@ -3,7 +3,7 @@ import { z } from "zod";
 import { isValidTimeZone } from "../domain/campaign-schedule";
 import { ROTATION_STRATEGIES } from "../domain/campaigns";
 import type { ApiFailure } from "./api";
-import { checkbox, manyOf, optionalInteger, optionalText, parseForm, requiredText, type FormValues } from "./form-fields";
+import { checkbox, manyOf, optionalInteger, optionalText, parseForm, requiredText, type FormValues } from "./forms";
 
 /**
  * The campaign wizard's steps as data: which fields each step asks for, their shape, and the

@@ -1,6 +1,6 @@
 import type { Child, PropsWithChildren } from "hono/jsx";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { ApiFailure, Pagination } from "./api";
+import type { ApiFailure, ApiResult, Pagination } from "./api";
 import { CSRF_FIELD } from "./csrf";
 import { consumeFlash } from "./flash";
 import { plainReason } from "./forms";
@@ -101,6 +101,38 @@ export function CsrfField({ c }: { c: DashboardContext }) {
   return session ? <input type="hidden" name={CSRF_FIELD} value={session.csrfToken} /> : null;
 }
 
+/**
+ * A one-button form in a table row; `children` are its hidden fields. Every row's button reads
+ * the same, so `rowName` finishes its label for screen readers ("Remove +14155550123").
+ */
+export function RowAction({ c, action, label, rowName, buttonClass, children }: PropsWithChildren<{ c: DashboardContext; action: string; label: string; rowName: string; buttonClass: string }>) {
+  return (
+    <form method="post" action={action} class="inline-form">
+      <CsrfField c={c} />
+      {children}
+      <button type="submit" class={buttonClass}>
+        {label} <span class="visually-hidden">{rowName}</span>
+      </button>
+    </form>
+  );
+}
+
+/** "Are you sure?" for a page of its own: what will happen, the button that does it, and a way back. */
+export function ConfirmForm({ c, action, confirm, back, children }: PropsWithChildren<{ c: DashboardContext; action: string; confirm: string; back: string }>) {
+  return (
+    <form method="post" action={action} class="card narrow">
+      <CsrfField c={c} />
+      <p>{children}</p>
+      <div class="actions">
+        <button type="submit" class="btn-danger">
+          {confirm}
+        </button>
+        <a href={back}>Keep it</a>
+      </div>
+    </form>
+  );
+}
+
 /** The message the previous request left (see flash.ts). */
 export function Flash({ c }: { c: DashboardContext }) {
   const flash = c.get("flash");
@@ -162,6 +194,47 @@ export function ApiErrorBox({ error }: { error: ApiFailure | undefined | null })
           ))}
         </ul>
       ) : null}
+    </div>
+  );
+}
+
+/**
+ * A list read from the API: the API's error, a sentence when there is nothing, or what
+ * `children` draws of the items (a DataTable, with a Pager where the page has one).
+ */
+export function ApiList<T>({ result, empty, children }: { result: ApiResult<T[]>; empty: Child; children: (items: T[], pagination: Pagination | undefined) => Child }) {
+  if (!result.ok) return <ApiErrorBox error={result} />;
+  if (result.data.length === 0) return <p>{empty}</p>;
+  return <>{children(result.data, result.pagination)}</>;
+}
+
+/** A table column: its heading, right-aligned for figures, or read only by screen readers (an actions column). */
+type Column = string | { label: string; numeric?: boolean; visuallyHidden?: boolean };
+
+function ColumnHeading({ column }: { column: Column }) {
+  const { label, numeric, visuallyHidden } = typeof column === "string" ? { label: column } : column;
+  return (
+    <th scope="col" class={numeric ? "num" : undefined}>
+      {visuallyHidden ? <span class="visually-hidden">{label}</span> : label}
+    </th>
+  );
+}
+
+/** A scrollable table with column headings; `children` are its body rows. */
+export function DataTable({ columns, caption, children }: PropsWithChildren<{ columns: Column[]; caption?: Child }>) {
+  return (
+    <div class="table-wrap">
+      <table>
+        {caption ? <caption>{caption}</caption> : null}
+        <thead>
+          <tr>
+            {columns.map((column) => (
+              <ColumnHeading column={column} />
+            ))}
+          </tr>
+        </thead>
+        <tbody>{children}</tbody>
+      </table>
     </div>
   );
 }

@@ -1,11 +1,11 @@
 import { Hono } from "hono";
 import { agentBodyFromForm, agentFormValues, NEW_AGENT_VALUES } from "../agent-form";
 import { api, type ApiFailure } from "../api";
-import { Checkbox, SelectField, TextArea, TextField, type Option } from "../fields";
+import { CheckboxField, SelectField, TextArea, TextField, type Option } from "../fields";
 import { redirectWithFlash } from "../flash";
-import { formValues, issuesByField, text, type FormValues } from "../forms";
+import { postedValues, text, type FormValues } from "../forms";
 import { dateTime } from "../format";
-import { ApiErrorBox, CsrfField, errorPage, Layout, Pager, pageStatus, render, StatusBadge } from "../layout";
+import { ApiErrorBox, ApiList, ConfirmForm, CsrfField, DataTable, errorPage, Layout, Pager, pageStatus, render, RowAction, StatusBadge } from "../layout";
 import type { DashboardContext, DashboardEnv } from "../session";
 
 /**
@@ -65,8 +65,7 @@ async function formChoices(c: DashboardContext) {
 type Choices = Awaited<ReturnType<typeof formChoices>>;
 
 function AgentForm({ c, action, values, choices, error, submit }: { c: DashboardContext; action: string; values: FormValues; choices: Choices; error?: ApiFailure; submit: string }) {
-  const errors = issuesByField(error);
-  const common = { values, errors };
+  const common = { values, error };
   return (
     <form method="post" action={action} class="card" novalidate>
       <CsrfField c={c} />
@@ -129,7 +128,7 @@ function AgentForm({ c, action, values, choices, error, submit }: { c: Dashboard
           <TextField {...common} name="inactivity_timeout" label="Silence before a re-prompt (seconds)" type="number" min={2} />
           <TextField {...common} name="inactivity_message" label="Re-prompt message" placeholder="Are you still there?" />
           <TextField {...common} name="max_duration_message" label="Goodbye at the time limit" wide help="Blank: a default goodbye." />
-          <Checkbox {...common} name="recording_enabled" label="Record calls" />
+          <CheckboxField {...common} name="recording_enabled" label="Record calls" />
           <SelectField
             {...common}
             name="voicemail_action"
@@ -147,7 +146,7 @@ function AgentForm({ c, action, values, choices, error, submit }: { c: Dashboard
         <legend>After the call</legend>
         <div class="form-grid">
           <TextArea {...common} name="success_criteria" label="Success criteria" rows={2} help="What makes a call a success; each analysed call is judged against it." />
-          <TextArea {...common} name="analysis_schema" label="Analysis schema (JSON)" code help='A JSON Schema with "type": "object" for data taken from each call. Blank: none.' />
+          <TextArea {...common} name="analysis_schema" label="Analysis schema (JSON)" code rows={4} help='A JSON Schema with "type": "object" for data taken from each call. Blank: none.' />
         </div>
       </fieldset>
       <details>
@@ -175,10 +174,6 @@ function AgentForm({ c, action, values, choices, error, submit }: { c: Dashboard
   );
 }
 
-async function readForm(c: DashboardContext): Promise<FormValues> {
-  return formValues(await c.req.parseBody({ all: true }));
-}
-
 function NumbersSection({ c, agent, numbers }: { c: DashboardContext; agent: Agent; numbers: { id: string; phone_number: string; friendly_name: string | null }[] }) {
   const assigned = [
     ...agent.inbound_phone_numbers.map((n) => ({ ...n, direction: "inbound" })),
@@ -188,39 +183,22 @@ function NumbersSection({ c, agent, numbers }: { c: DashboardContext; agent: Age
     <section aria-labelledby="numbers-heading" class="card">
       <h2 id="numbers-heading">Phone numbers</h2>
       {assigned.length ? (
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Number</th>
-                <th scope="col">Direction</th>
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {assigned.map((n) => (
-                <tr>
-                  <th scope="row">
-                    <a href={`/app/numbers/${n.id}`}>{n.phone_number}</a>
-                  </th>
-                  <td>{n.direction === "inbound" ? "Answers incoming calls" : "Places outgoing calls"}</td>
-                  <td>
-                    <form method="post" action={`/app/agents/${agent.id}/numbers/unassign`} class="inline-form">
-                      <CsrfField c={c} />
-                      <input type="hidden" name="number_id" value={n.id} />
-                      <input type="hidden" name="assignment_type" value={n.direction} />
-                      <button type="submit" class="btn-secondary">
-                        Unassign <span class="visually-hidden">{`${n.phone_number} (${n.direction})`}</span>
-                      </button>
-                    </form>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable columns={["Number", "Direction", { label: "Actions", visuallyHidden: true }]}>
+          {assigned.map((n) => (
+            <tr>
+              <th scope="row">
+                <a href={`/app/numbers/${n.id}`}>{n.phone_number}</a>
+              </th>
+              <td>{n.direction === "inbound" ? "Answers incoming calls" : "Places outgoing calls"}</td>
+              <td>
+                <RowAction c={c} action={`/app/agents/${agent.id}/numbers/unassign`} label="Unassign" rowName={`${n.phone_number} (${n.direction})`} buttonClass="btn-secondary">
+                  <input type="hidden" name="number_id" value={n.id} />
+                  <input type="hidden" name="assignment_type" value={n.direction} />
+                </RowAction>
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       ) : (
         <p>No numbers yet. The agent needs an outbound number to place calls and an inbound one to answer.</p>
       )}
@@ -230,13 +208,11 @@ function NumbersSection({ c, agent, numbers }: { c: DashboardContext; agent: Age
           <SelectField
             name="number_id"
             label="Number"
-            values={{}}
             options={numbers.map((n) => ({ value: n.id, label: n.friendly_name ? `${n.phone_number} (${n.friendly_name})` : n.phone_number }))}
           />
           <SelectField
             name="assignment_type"
             label="Use it for"
-            values={{}}
             options={[
               { value: "outbound", label: "Outgoing calls" },
               { value: "inbound", label: "Incoming calls" },
@@ -334,47 +310,29 @@ export const agentsPages = new Hono<DashboardEnv>()
             Filter
           </button>
         </form>
-        {result.ok ? (
-          result.data.length ? (
+        <ApiList result={result} empty={`No agents${filters.name || filters.status ? " match these filters" : " yet"}.`}>
+          {(agents, pagination) => (
             <>
-              <div class="table-wrap">
-                <table>
-                  <thead>
-                    <tr>
-                      <th scope="col">Name</th>
-                      <th scope="col">Status</th>
-                      <th scope="col">Voice</th>
-                      <th scope="col">Model</th>
-                      <th scope="col">Numbers</th>
-                      <th scope="col">Updated</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {result.data.map((agent) => (
-                      <tr>
-                        <th scope="row">
-                          <a href={`/app/agents/${agent.id}`}>{agent.name}</a>
-                        </th>
-                        <td>
-                          <StatusBadge status={agent.status} />
-                        </td>
-                        <td>{agent.voice_name ?? agent.voice_id}</td>
-                        <td>{agent.model}</td>
-                        <td>{[...agent.inbound_phone_numbers, ...agent.outbound_phone_numbers].map((n) => n.phone_number).filter((n, i, all) => all.indexOf(n) === i).join(", ") || "—"}</td>
-                        <td>{dateTime(agent.updated_at)}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
-              <Pager c={c} pagination={result.pagination} />
+              <DataTable columns={["Name", "Status", "Voice", "Model", "Numbers", "Updated"]}>
+                {agents.map((agent) => (
+                  <tr>
+                    <th scope="row">
+                      <a href={`/app/agents/${agent.id}`}>{agent.name}</a>
+                    </th>
+                    <td>
+                      <StatusBadge status={agent.status} />
+                    </td>
+                    <td>{agent.voice_name ?? agent.voice_id}</td>
+                    <td>{agent.model}</td>
+                    <td>{[...agent.inbound_phone_numbers, ...agent.outbound_phone_numbers].map((n) => n.phone_number).filter((n, i, all) => all.indexOf(n) === i).join(", ") || "—"}</td>
+                    <td>{dateTime(agent.updated_at)}</td>
+                  </tr>
+                ))}
+              </DataTable>
+              <Pager c={c} pagination={pagination} />
             </>
-          ) : (
-            <p>No agents{filters.name || filters.status ? " match these filters" : " yet"}.</p>
-          )
-        ) : (
-          <ApiErrorBox error={result} />
-        )}
+          )}
+        </ApiList>
       </Layout>,
       pageStatus(result),
     );
@@ -389,7 +347,7 @@ export const agentsPages = new Hono<DashboardEnv>()
     );
   })
   .post("/agents", async (c) => {
-    const values = await readForm(c);
+    const values = await postedValues(c);
     const built = agentBodyFromForm(values, "create");
     const result = built.ok ? await api(c).post<Agent>("/agents", built.body) : built.failure;
     if (result.ok) return redirectWithFlash(c, `/app/agents/${result.data.id}`, `Agent "${result.data.name}" created.`);
@@ -447,7 +405,7 @@ export const agentsPages = new Hono<DashboardEnv>()
   })
   .post("/agents/:id", async (c) => {
     const id = c.req.param("id");
-    const values = await readForm(c);
+    const values = await postedValues(c);
     const built = agentBodyFromForm(values, "edit");
     const result = built.ok ? await api(c).patch<Agent>(`/agents/${id}`, built.body) : built.failure;
     if (result.ok) return redirectWithFlash(c, `/app/agents/${id}`, "Agent saved.");
@@ -466,16 +424,9 @@ export const agentsPages = new Hono<DashboardEnv>()
     return render(
       c,
       <Layout c={c} title={`Delete ${agent.data.name}?`} active="agents">
-        <form method="post" action={`/app/agents/${agent.data.id}/delete`} class="card narrow">
-          <CsrfField c={c} />
-          <p>The agent is deleted for good. Its phone numbers stay in the organization, unassigned; its past calls stay listed.</p>
-          <div class="actions">
-            <button type="submit" class="btn-danger">
-              Delete agent
-            </button>
-            <a href={`/app/agents/${agent.data.id}`}>Keep it</a>
-          </div>
-        </form>
+        <ConfirmForm c={c} action={`/app/agents/${agent.data.id}/delete`} confirm="Delete agent" back={`/app/agents/${agent.data.id}`}>
+          The agent is deleted for good. Its phone numbers stay in the organization, unassigned; its past calls stay listed.
+        </ConfirmForm>
       </Layout>,
     );
   })
@@ -487,7 +438,7 @@ export const agentsPages = new Hono<DashboardEnv>()
   .post("/agents/:id/numbers/:change{assign|unassign}", async (c) => {
     const id = c.req.param("id");
     const change = c.req.param("change");
-    const form = await readForm(c);
+    const form = await postedValues(c);
     const numberId = text(form, "number_id");
     const assignmentType = text(form, "assignment_type");
     const body: Record<string, unknown> = { number_id: numberId, assignment_type: assignmentType };

@@ -4,7 +4,8 @@ import { api, type ApiFailure } from "../api";
 import { AnalyticsFilters, PRESET_DAYS, resolveAnalyticsRange, type AnalyticsFilterValues } from "../analytics-range";
 import { BarChart, HorizontalBarChart, LineChart, type ChartRow } from "../charts";
 import { formatCount, formatMs, formatPercent } from "../figures";
-import { formFailure, SelectField, TextField, type FormValues } from "../form-fields";
+import { SelectField, TextField } from "../fields";
+import { formFailure, type FormValues } from "../forms";
 import { credits, duration, words } from "../format";
 import { ApiErrorBox, Layout, render } from "../layout";
 import type { DashboardContext, DashboardEnv } from "../session";
@@ -117,8 +118,8 @@ function FilterForm({ filters, agents, campaigns, error }: { filters: AnalyticsF
         options={[...PRESET_DAYS.map((d) => ({ value: String(d), label: `Last ${d} days` })), { value: "custom", label: "Custom dates" }]}
         values={values}
       />
-      <TextField form="analytics" name="from" label="First day (custom)" type="date" values={values} error={error} />
-      <TextField form="analytics" name="to" label="Last day (custom)" type="date" values={values} error={error} />
+      <TextField form="analytics" name="from" label="First day (custom)" type="date" autocomplete="off" values={values} error={error} />
+      <TextField form="analytics" name="to" label="Last day (custom)" type="date" autocomplete="off" values={values} error={error} />
       <SelectField form="analytics" name="agent_id" label="Agent" blank="All agents" options={agents.map((a) => ({ value: a.id, label: a.name }))} values={values} />
       <SelectField form="analytics" name="campaign_id" label="Campaign" blank="All campaigns" options={campaigns.map((b) => ({ value: b.id, label: b.name }))} values={values} />
       <button type="submit">Show</button>

@@ -2,9 +2,9 @@ import { Hono } from "hono";
 import { api, type ApiFailure } from "../api";
 import { TextField } from "../fields";
 import { redirectWithFlash, setFlash } from "../flash";
-import { formValues, issuesByField, text } from "../forms";
+import { postedValues, text } from "../forms";
 import { dateTime } from "../format";
-import { ApiErrorBox, CsrfField, Layout, pageStatus, render, StatusBadge } from "../layout";
+import { ApiErrorBox, CsrfField, DataTable, Layout, pageStatus, render, RowAction, StatusBadge } from "../layout";
 import { endSession, endSessionsForKey, type DashboardContext, type DashboardEnv } from "../session";
 
 /** API keys: list, create (the secret shown once), revoke. */
@@ -36,57 +36,36 @@ async function keysPage(c: DashboardContext, extra: { created?: { name: string; 
       ) : null}
       <form method="post" action="/app/api-keys" class="card filters">
         <CsrfField c={c} />
-        <TextField name="name" label="New key's name" values={{}} errors={issuesByField(extra.error)} placeholder="CRM integration" />
+        <TextField name="name" label="New key's name" error={extra.error} placeholder="CRM integration" />
         <button type="submit" class="btn">
           Create key
         </button>
       </form>
       <ApiErrorBox error={extra.error} />
       {result.ok ? (
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Key</th>
-                <th scope="col">Status</th>
-                <th scope="col">Created</th>
-                <th scope="col">Last used</th>
-                <th scope="col">
-                  <span class="visually-hidden">Revoke</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {result.data.map((key) => (
-                <tr>
-                  <th scope="row">
-                    {key.name}
-                    {key.id === current ? <span class="muted"> (this session)</span> : null}
-                  </th>
-                  <td>
-                    <code>{`${key.prefix}…${key.last4}`}</code>
-                  </td>
-                  <td>{key.revoked_at ? <StatusBadge status="revoked" /> : <StatusBadge status="active" />}</td>
-                  <td>{dateTime(key.created_at)}</td>
-                  <td>{key.last_used_at ? dateTime(key.last_used_at) : "Never"}</td>
-                  <td>
-                    {key.revoked_at ? (
-                      dateTime(key.revoked_at)
-                    ) : (
-                      <form method="post" action={`/app/api-keys/${key.id}/revoke`} class="inline-form">
-                        <CsrfField c={c} />
-                        <button type="submit" class="btn-danger">
-                          Revoke <span class="visually-hidden">{key.name}</span>
-                        </button>
-                      </form>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable columns={["Name", "Key", "Status", "Created", "Last used", { label: "Revoke", visuallyHidden: true }]}>
+          {result.data.map((key) => (
+            <tr>
+              <th scope="row">
+                {key.name}
+                {key.id === current ? <span class="muted"> (this session)</span> : null}
+              </th>
+              <td>
+                <code>{`${key.prefix}…${key.last4}`}</code>
+              </td>
+              <td>{key.revoked_at ? <StatusBadge status="revoked" /> : <StatusBadge status="active" />}</td>
+              <td>{dateTime(key.created_at)}</td>
+              <td>{key.last_used_at ? dateTime(key.last_used_at) : "Never"}</td>
+              <td>
+                {key.revoked_at ? (
+                  dateTime(key.revoked_at)
+                ) : (
+                  <RowAction c={c} action={`/app/api-keys/${key.id}/revoke`} label="Revoke" rowName={key.name} buttonClass="btn-danger" />
+                )}
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       ) : (
         <ApiErrorBox error={result} />
       )}
@@ -99,7 +78,7 @@ async function keysPage(c: DashboardContext, extra: { created?: { name: string; 
 export const apiKeysPages = new Hono<DashboardEnv>()
   .get("/api-keys", (c) => keysPage(c))
   .post("/api-keys", async (c) => {
-    const name = text(formValues(await c.req.parseBody()), "name").trim();
+    const name = text(await postedValues(c), "name").trim();
     const result = await api(c).post<{ id: string; name: string; api_key: string }>("/api-keys", name ? { name } : {});
     // The secret is rendered in this response only: never stored, never put in a redirect.
     if (result.ok) return keysPage(c, { created: result.data });

@@ -4,7 +4,7 @@ import { SelectField, TextField } from "../fields";
 import { redirectWithFlash } from "../flash";
 import { dayStart } from "../forms";
 import { credits, dateTime, duration, offset, words } from "../format";
-import { ApiErrorBox, CsrfField, errorPage, Layout, Pager, pageStatus, render, StatusBadge } from "../layout";
+import { ApiErrorBox, ApiList, CsrfField, DataTable, errorPage, Layout, Pager, pageStatus, render, StatusBadge } from "../layout";
 import type { DashboardContext, DashboardEnv } from "../session";
 
 /** Calls: a filterable list, and each call's detail with transcript, recording, tools, latency and analysis. */
@@ -91,46 +91,25 @@ async function agentNames(c: DashboardContext): Promise<Map<string, string>> {
 
 function CallsTable({ calls, names }: { calls: Call[]; names: Map<string, string> }) {
   return (
-    <div class="table-wrap">
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Created</th>
-            <th scope="col">Agent</th>
-            <th scope="col">Direction</th>
-            <th scope="col">To</th>
-            <th scope="col">From</th>
-            <th scope="col">Status</th>
-            <th scope="col">End reason</th>
-            <th scope="col" class="num">
-              Duration
-            </th>
-            <th scope="col" class="num">
-              Cost
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {calls.map((call) => (
-            <tr>
-              <th scope="row">
-                <a href={`/app/calls/${call.id}`}>{dateTime(call.created_at)}</a>
-              </th>
-              <td>{names.get(call.agent_id) ?? call.agent_id}</td>
-              <td>{directionLabel(call.direction)}</td>
-              <td>{call.to}</td>
-              <td>{call.from}</td>
-              <td>
-                <StatusBadge status={call.status} />
-              </td>
-              <td>{words(call.end_reason)}</td>
-              <td class="num">{duration(call.duration_seconds)}</td>
-              <td class="num">{credits(call.cost_credits)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable columns={["Created", "Agent", "Direction", "To", "From", "Status", "End reason", { label: "Duration", numeric: true }, { label: "Cost", numeric: true }]}>
+      {calls.map((call) => (
+        <tr>
+          <th scope="row">
+            <a href={`/app/calls/${call.id}`}>{dateTime(call.created_at)}</a>
+          </th>
+          <td>{names.get(call.agent_id) ?? call.agent_id}</td>
+          <td>{directionLabel(call.direction)}</td>
+          <td>{call.to}</td>
+          <td>{call.from}</td>
+          <td>
+            <StatusBadge status={call.status} />
+          </td>
+          <td>{words(call.end_reason)}</td>
+          <td class="num">{duration(call.duration_seconds)}</td>
+          <td class="num">{credits(call.cost_credits)}</td>
+        </tr>
+      ))}
+    </DataTable>
   );
 }
 
@@ -217,51 +196,32 @@ function ToolCallsSection({ toolCalls }: { toolCalls: ApiResult<{ tool_calls: To
   const items = toolCalls.data.tool_calls;
   if (!items.length) return <p>The agent used no tools on this call.</p>;
   return (
-    <div class="table-wrap">
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Started</th>
-            <th scope="col">Tool</th>
-            <th scope="col">Arguments</th>
-            <th scope="col">Request</th>
-            <th scope="col" class="num">
-              Status
-            </th>
-            <th scope="col" class="num">
-              Time
-            </th>
-            <th scope="col">Result</th>
-          </tr>
-        </thead>
-        <tbody>
-          {items.map((call) => (
-            <tr>
-              <th scope="row">{dateTime(call.started_at)}</th>
-              <td>
-                {call.name}
-                {call.kind === "action" ? <span class="muted"> (call action)</span> : null}
-              </td>
-              <td>
-                <code>{typeof call.arguments === "string" ? call.arguments : JSON.stringify(call.arguments)}</code>
-              </td>
-              <td>{call.request ? `${call.request.method} ${call.request.url}` : "—"}</td>
-              <td class="num">{call.status ?? "—"}</td>
-              <td class="num">{`${call.duration_ms} ms`}</td>
-              <td>
-                {call.error ? <p class="field-error">{call.error}</p> : null}
-                {call.response ? (
-                  <details>
-                    <summary>Response</summary>
-                    <pre class="json">{call.response}</pre>
-                  </details>
-                ) : null}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable columns={["Started", "Tool", "Arguments", "Request", { label: "Status", numeric: true }, { label: "Time", numeric: true }, "Result"]}>
+      {items.map((call) => (
+        <tr>
+          <th scope="row">{dateTime(call.started_at)}</th>
+          <td>
+            {call.name}
+            {call.kind === "action" ? <span class="muted"> (call action)</span> : null}
+          </td>
+          <td>
+            <code>{typeof call.arguments === "string" ? call.arguments : JSON.stringify(call.arguments)}</code>
+          </td>
+          <td>{call.request ? `${call.request.method} ${call.request.url}` : "—"}</td>
+          <td class="num">{call.status ?? "—"}</td>
+          <td class="num">{`${call.duration_ms} ms`}</td>
+          <td>
+            {call.error ? <p class="field-error">{call.error}</p> : null}
+            {call.response ? (
+              <details>
+                <summary>Response</summary>
+                <pre class="json">{call.response}</pre>
+              </details>
+            ) : null}
+          </td>
+        </tr>
+      ))}
+    </DataTable>
   );
 }
 
@@ -355,18 +315,14 @@ export const callsPages = new Hono<DashboardEnv>()
             <p>Dates must be written as YYYY-MM-DD; the date filter was left out.</p>
           </div>
         ) : null}
-        {result.ok ? (
-          result.data.length ? (
+        <ApiList result={result} empty={filtered ? "No calls match these filters." : "No calls yet."}>
+          {(calls, pagination) => (
             <>
-              <CallsTable calls={result.data} names={names} />
-              <Pager c={c} pagination={result.pagination} />
+              <CallsTable calls={calls} names={names} />
+              <Pager c={c} pagination={pagination} />
             </>
-          ) : (
-            <p>{filtered ? "No calls match these filters." : "No calls yet."}</p>
-          )
-        ) : (
-          <ApiErrorBox error={result} />
-        )}
+          )}
+        </ApiList>
       </Layout>,
       pageStatus(result),
     );

@@ -18,9 +18,10 @@ import {
 import { HorizontalBarChart } from "../charts";
 import { formatCount, seg } from "../figures";
 import { redirectWithFlash } from "../flash";
-import { CheckboxField, CheckboxGroup, fieldError, HiddenFields, postedValues, SelectField, TextField, type FormValues } from "../form-fields";
+import { CheckboxField, CheckboxGroup, HiddenFields, SelectField, TextField } from "../fields";
+import { fieldError, postedValues, type FormValues } from "../forms";
 import { credits, dateTime, duration, words } from "../format";
-import { ApiErrorBox, CsrfField, errorPage, Layout, pageStatus, Pager, plainHeadline, render, StatusBadge } from "../layout";
+import { ApiErrorBox, ApiList, CsrfField, DataTable, errorPage, Layout, pageStatus, Pager, plainHeadline, render, StatusBadge } from "../layout";
 import type { DashboardContext, DashboardEnv } from "../session";
 
 /** Campaign pages: the list, the create wizard, one campaign's live progress, contacts and controls. */
@@ -166,47 +167,30 @@ async function listPage(c: DashboardContext) {
           Filter
         </button>
       </form>
-      {!campaigns.ok ? (
-        <ApiErrorBox error={campaigns} />
-      ) : campaigns.data.length === 0 ? (
-        <p>{query.status ? `No ${statusLabel(query.status)} campaigns.` : "No campaigns yet. Start one with “New campaign”."}</p>
-      ) : (
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Campaign</th>
-                <th scope="col">Status</th>
-                <th scope="col">Progress</th>
-                <th scope="col" class="num">
-                  Contacts
-                </th>
-                <th scope="col">Created</th>
-              </tr>
-            </thead>
-            <tbody>
-              {campaigns.data.map((campaign) => {
-                const progress = campaignProgress(campaign, null);
-                return (
-                  <tr>
-                    <th scope="row">
-                      <a href={campaignPath(campaign.id)}>{campaign.name}</a>
-                    </th>
-                    <td>
-                      <StatusBadge status={campaign.status} />
-                    </td>
-                    <td>
-                      <ProgressBar progress={progress} label={`${campaign.name} progress`} /> <span>{progress.progress_text}</span>
-                    </td>
-                    <td class="num">{formatCount(campaign.stats.total)}</td>
-                    <td>{dateTime(campaign.created_at)}</td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <ApiList result={campaigns} empty={query.status ? `No ${statusLabel(query.status)} campaigns.` : "No campaigns yet. Start one with “New campaign”."}>
+        {(campaignRows) => (
+          <DataTable columns={["Campaign", "Status", "Progress", { label: "Contacts", numeric: true }, "Created"]}>
+            {campaignRows.map((campaign) => {
+              const progress = campaignProgress(campaign, null);
+              return (
+                <tr>
+                  <th scope="row">
+                    <a href={campaignPath(campaign.id)}>{campaign.name}</a>
+                  </th>
+                  <td>
+                    <StatusBadge status={campaign.status} />
+                  </td>
+                  <td>
+                    <ProgressBar progress={progress} label={`${campaign.name} progress`} /> <span>{progress.progress_text}</span>
+                  </td>
+                  <td class="num">{formatCount(campaign.stats.total)}</td>
+                  <td>{dateTime(campaign.created_at)}</td>
+                </tr>
+              );
+            })}
+          </DataTable>
+        )}
+      </ApiList>
       {campaigns.ok ? <Pager c={c} pagination={campaigns.pagination} /> : null}
     </Layout>,
   );
@@ -268,25 +252,33 @@ function RadioGroup(p: { name: string; legend: string; options: { value: string;
   );
 }
 
+/**
+ * What every wizard control shares: the ids' prefix, the answers so far and the step's failure.
+ * Text boxes also turn the browser's suggestions off: they are a campaign's settings, not the user's details.
+ */
+function wizardControls(values: FormValues, error: ApiFailure | undefined) {
+  const field = { form: "wizard", values, error };
+  return { field, box: { ...field, autocomplete: "off" } };
+}
+
 function BasicsStep({ values, error, choices }: { values: FormValues; error?: ApiFailure; choices: WizardChoices }) {
+  const { field, box } = wizardControls(values, error);
   const agentName = new Map(choices.agents.map((a) => [a.id, a.name]));
   return (
     <>
-      <TextField form="wizard" name="name" label="Campaign name" required maxlength={255} values={values} error={error} />
+      <TextField {...box} name="name" label="Campaign name" required maxlength={255} />
       {choices.agents.length === 0 ? (
         <p class="error-box">
           You have no active agent. <a href="/app/agents">Create or publish an agent</a> first.
         </p>
       ) : null}
       <SelectField
-        form="wizard"
+        {...field}
         name="agent_id"
         label="Agent"
         required
         blank="Choose an agent"
         options={choices.agents.map((a) => ({ value: a.id, label: a.name }))}
-        values={values}
-        error={error}
       />
       {choices.numbers.length === 0 ? (
         <p>
@@ -294,7 +286,7 @@ function BasicsStep({ values, error, choices }: { values: FormValues; error?: Ap
         </p>
       ) : (
         <CheckboxGroup
-          form="wizard"
+          {...field}
           name="phone_number_ids"
           label="Caller IDs (optional)"
           help="Leave all unticked to call from the agent's own outbound numbers."
@@ -302,24 +294,21 @@ function BasicsStep({ values, error, choices }: { values: FormValues; error?: Ap
             value: n.id,
             label: `${n.phone_number}${n.friendly_name ? ` (${n.friendly_name})` : ""}${n.outbound_agent_id ? ` · outbound for ${agentName.get(n.outbound_agent_id) ?? "another agent"}` : ""}`,
           }))}
-          values={values}
-          error={error}
         />
       )}
       <SelectField
-        form="wizard"
+        {...field}
         name="phone_rotation_strategy"
         label="How caller IDs take turns"
         options={ROTATION_STRATEGIES.map((r) => ({ value: r, label: ROTATION_LABELS[r] }))}
         value="random"
-        values={"phone_rotation_strategy" in values ? values : undefined}
-        error={error}
       />
     </>
   );
 }
 
 function ContactsStep({ values, error, choices }: { values: FormValues; error?: ApiFailure; choices: WizardChoices }) {
+  const { field } = wizardControls(values, error);
   return (
     <>
       {choices.folders.length === 0 ? (
@@ -328,21 +317,20 @@ function ContactsStep({ values, error, choices }: { values: FormValues; error?: 
         </p>
       ) : null}
       <SelectField
-        form="wizard"
+        {...field}
         name="contact_folder_id"
         label="Contact folder"
         required
         blank="Choose a folder"
         help="The folder's contacts are copied into the campaign when it is launched; opted-out contacts and numbers on your do-not-call list are skipped."
         options={choices.folders.map((f) => ({ value: f.id, label: `${f.name} (${formatCount(f.contact_count)} contacts)` }))}
-        values={values}
-        error={error}
       />
     </>
   );
 }
 
 function ScheduleStep({ values, error }: { values: FormValues; error?: ApiFailure }) {
+  const { field, box } = wizardControls(values, error);
   return (
     <>
       <RadioGroup
@@ -356,16 +344,14 @@ function ScheduleStep({ values, error }: { values: FormValues; error?: ApiFailur
         error={error}
       />
       <div class="form-grid">
-        <TextField form="wizard" name="scheduled_at" label="Start date and time (when starting later)" type="datetime-local" values={values} error={error} />
+        <TextField {...box} name="scheduled_at" label="Start date and time (when starting later)" type="datetime-local" />
         <TextField
-          form="wizard"
+          {...box}
           name="timezone"
           label="Time zone"
           required
           list="time-zones"
           help="Of the start and of the daily window, e.g. America/New_York."
-          values={values}
-          error={error}
         />
       </div>
       <datalist id="time-zones">
@@ -377,24 +363,24 @@ function ScheduleStep({ values, error }: { values: FormValues; error?: ApiFailur
         <legend>Calling window</legend>
         <p class="help">Calls are also only ever placed between 08:00 and 21:00 in the contact's own time zone.</p>
         <div class="form-grid">
-          <TextField form="wizard" name="start_time" label="From" type="time" values={values} error={error} />
-          <TextField form="wizard" name="end_time" label="Until" type="time" help="Leave both empty to call all day." values={values} error={error} />
+          <TextField {...box} name="start_time" label="From" type="time" />
+          <TextField {...box} name="end_time" label="Until" type="time" help="Leave both empty to call all day." />
         </div>
-        <CheckboxGroup form="wizard" name="working_days" label="On these days" options={WEEKDAYS.map((day, i) => ({ value: String(i + 1), label: day }))} values={values} error={error} />
-        <CheckboxField form="wizard" name="respect_recipient_timezone" label="Apply the window in each contact's own time zone" values={values} error={error} />
+        <CheckboxGroup {...field} name="working_days" label="On these days" options={WEEKDAYS.map((day, i) => ({ value: String(i + 1), label: day }))} />
+        <CheckboxField {...field} name="respect_recipient_timezone" label="Apply the window in each contact's own time zone" />
         <div class="form-grid">
-          <TextField form="wizard" name="max_calls_per_day" label="Most calls per day (optional)" type="number" min={1} values={values} error={error} />
-          <TextField form="wizard" name="max_concurrent_calls" label="Calls at the same time" type="number" min={1} max={100} values={values} error={error} />
+          <TextField {...box} name="max_calls_per_day" label="Most calls per day (optional)" type="number" min={1} />
+          <TextField {...box} name="max_concurrent_calls" label="Calls at the same time" type="number" min={1} max={100} />
         </div>
       </fieldset>
       <fieldset>
         <legend>Redials</legend>
-        <CheckboxField form="wizard" name="redial" label="Call contacts again when they do not answer, are busy or the call fails" values={values} error={error} />
-        <TextField form="wizard" name="redial_attempts" label="Redials per contact (0 to 3)" type="number" min={0} max={3} values={values} error={error} />
+        <CheckboxField {...field} name="redial" label="Call contacts again when they do not answer, are busy or the call fails" />
+        <TextField {...box} name="redial_attempts" label="Redials per contact (0 to 3)" type="number" min={0} max={3} />
         <p class="help">Minutes to wait before a redial; leave empty for the default shown, 0 to never redial after that outcome.</p>
         <div class="form-grid">
           {REDIAL_OUTCOMES.map((r) => (
-            <TextField form="wizard" name={r.field} label={`${r.label} (default ${r.byDefault})`} type="number" min={0} values={values} error={error} />
+            <TextField {...box} name={r.field} label={`${r.label} (default ${r.byDefault})`} type="number" min={0} />
           ))}
         </div>
       </fieldset>
@@ -660,43 +646,30 @@ async function detailPage(c: DashboardContext, id: string, state: { actionError?
             Filter
           </button>
         </form>
-        {!contacts.ok ? (
-          <ApiErrorBox error={contacts} />
-        ) : contacts.data.length === 0 ? (
-          <p>{campaign.status === "draft" ? "The folder's contacts are copied in when the campaign is launched." : "No contacts match."}</p>
-        ) : (
-          <div class="table-wrap">
-            <table>
-              <thead>
+        <ApiList result={contacts} empty={campaign.status === "draft" ? "The folder's contacts are copied in when the campaign is launched." : "No contacts match."}>
+          {(contactRows) => (
+            <DataTable columns={["Contact", "Status", "Attempts"]}>
+              {contactRows.map((contact) => (
                 <tr>
-                  <th scope="col">Contact</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Attempts</th>
+                  <th scope="row">
+                    {personName(contact) ? (
+                      <>
+                        {personName(contact)}
+                        <br />
+                      </>
+                    ) : null}
+                    <span class="muted">{contact.phone_number}</span>
+                  </th>
+                  <td>
+                    <StatusBadge status={contact.status} />
+                    {contact.skip_reason ? <span class="muted">{` (${words(contact.skip_reason)})`}</span> : null}
+                  </td>
+                  <td>{contact.attempts.length === 0 && !contact.scheduled_at ? <span class="muted">None</span> : <AttemptTimeline contact={contact} />}</td>
                 </tr>
-              </thead>
-              <tbody>
-                {contacts.data.map((contact) => (
-                  <tr>
-                    <th scope="row">
-                      {personName(contact) ? (
-                        <>
-                          {personName(contact)}
-                          <br />
-                        </>
-                      ) : null}
-                      <span class="muted">{contact.phone_number}</span>
-                    </th>
-                    <td>
-                      <StatusBadge status={contact.status} />
-                      {contact.skip_reason ? <span class="muted">{` (${words(contact.skip_reason)})`}</span> : null}
-                    </td>
-                    <td>{contact.attempts.length === 0 && !contact.scheduled_at ? <span class="muted">None</span> : <AttemptTimeline contact={contact} />}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+              ))}
+            </DataTable>
+          )}
+        </ApiList>
         {contacts.ok ? <Pager c={c} pagination={contacts.pagination} /> : null}
       </section>
 

@@ -3,10 +3,11 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
 import { api, type ApiFailure, type ApiResult, type Pagination } from "../api";
 import { redirectWithFlash } from "../flash";
-import { checkbox, CheckboxField, optionalText, readForm, requiredText, TextArea, TextField, type FormValues } from "../form-fields";
+import { CheckboxField, TextArea, TextField } from "../fields";
+import { checkbox, optionalText, readForm, requiredText, type FormValues } from "../forms";
 import { formatCount, seg } from "../figures";
 import { dateTime } from "../format";
-import { ApiErrorBox, CsrfField, errorPage, Layout, pageStatus, Pager, render, StatusBadge } from "../layout";
+import { ApiErrorBox, ApiList, CsrfField, DataTable, errorPage, Layout, pageStatus, Pager, render, StatusBadge } from "../layout";
 import type { DashboardContext, DashboardEnv } from "../session";
 
 /** Contacts pages: folders (list, create, rename, delete), a folder's contacts, the CSV import, one contact. */
@@ -83,41 +84,23 @@ async function foldersPage(c: DashboardContext, form: { values?: FormValues; err
       <p>Contacts live in folders. Open a folder to see, search, add or import its contacts.</p>
       <section aria-labelledby="folders-heading">
         <h2 id="folders-heading">Folders</h2>
-        {folders.ok ? (
-          folders.data.length === 0 ? (
-            <p>No folders yet. Create one below, or add a contact and it goes to your default folder.</p>
-          ) : (
-            <div class="table-wrap">
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Folder</th>
-                    <th scope="col" class="num">
-                      Contacts
-                    </th>
-                    <th scope="col">Description</th>
-                    <th scope="col">Created</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {folders.data.map((f) => (
-                    <tr>
-                      <th scope="row">
-                        <a href={folderPath(f.id)}>{f.name}</a>
-                        {f.is_default ? <span class="muted"> (default)</span> : null}
-                      </th>
-                      <td class="num">{formatCount(f.contact_count)}</td>
-                      <td>{f.description ?? ""}</td>
-                      <td>{dateTime(f.created_at)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          )
-        ) : (
-          <ApiErrorBox error={folders} />
-        )}
+        <ApiList result={folders} empty="No folders yet. Create one below, or add a contact and it goes to your default folder.">
+          {(folderList) => (
+            <DataTable columns={["Folder", { label: "Contacts", numeric: true }, "Description", "Created"]}>
+              {folderList.map((f) => (
+                <tr>
+                  <th scope="row">
+                    <a href={folderPath(f.id)}>{f.name}</a>
+                    {f.is_default ? <span class="muted"> (default)</span> : null}
+                  </th>
+                  <td class="num">{formatCount(f.contact_count)}</td>
+                  <td>{f.description ?? ""}</td>
+                  <td>{dateTime(f.created_at)}</td>
+                </tr>
+              ))}
+            </DataTable>
+          )}
+        </ApiList>
         {folders.ok ? <Pager c={c} pagination={folders.pagination} /> : null}
       </section>
       <section aria-labelledby="new-folder-heading" class="card narrow">
@@ -125,7 +108,7 @@ async function foldersPage(c: DashboardContext, form: { values?: FormValues; err
         <ApiErrorBox error={form.error} />
         <form method="post" action="/app/contacts/folders">
           <CsrfField c={c} />
-          <TextField form="new-folder" name="name" label="Name" required maxlength={255} values={form.values} error={form.error} />
+          <TextField form="new-folder" name="name" label="Name" required maxlength={255} autocomplete="off" values={form.values} error={form.error} />
           <TextArea form="new-folder" name="description" label="Description (optional)" maxlength={1000} values={form.values} error={form.error} />
           <button type="submit">Create folder</button>
         </form>
@@ -161,35 +144,24 @@ function ImportOutcome({ result, error }: { result?: ImportResult; error?: ApiFa
             {`${formatCount(result.imported)} new, ${formatCount(result.updated)} updated, ${formatCount(result.skipped)} skipped (already in the folder or repeated in the file), ${formatCount(result.errors)} ${result.errors === 1 ? "row" : "rows"} with errors.`}
           </p>
           {result.error_details.length > 0 ? (
-            <div class="table-wrap">
-              <table>
-                <caption>
-                  {result.errors > result.error_details.length
-                    ? `Rows not imported (the first ${formatCount(result.error_details.length)} of ${formatCount(result.errors)})`
-                    : "Rows not imported"}
-                </caption>
-                <thead>
-                  <tr>
-                    <th scope="col" class="num">
-                      Row
-                    </th>
-                    <th scope="col">Phone</th>
-                    <th scope="col">Problem</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {result.error_details.map((e) => (
-                    <tr>
-                      <th scope="row" class="num">
-                        {e.row}
-                      </th>
-                      <td>{e.phone ?? "(empty)"}</td>
-                      <td>{e.reason}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable
+              columns={[{ label: "Row", numeric: true }, "Phone", "Problem"]}
+              caption={
+                result.errors > result.error_details.length
+                  ? `Rows not imported (the first ${formatCount(result.error_details.length)} of ${formatCount(result.errors)})`
+                  : "Rows not imported"
+              }
+            >
+              {result.error_details.map((e) => (
+                <tr>
+                  <th scope="row" class="num">
+                    {e.row}
+                  </th>
+                  <td>{e.phone ?? "(empty)"}</td>
+                  <td>{e.reason}</td>
+                </tr>
+              ))}
+            </DataTable>
           ) : null}
           <p class="help">Row numbers are spreadsheet rows: the header is row 1, the first contact row 2.</p>
         </>
@@ -212,44 +184,26 @@ function ContactsTable({ c, folder, contacts, pagination, search }: { c: Dashboa
         </button>
         {search ? <a href={folderPath(folder.id)}>Clear search</a> : null}
       </form>
-      {!contacts.ok ? (
-        <ApiErrorBox error={contacts} />
-      ) : contacts.data.length === 0 ? (
-        <p>{search ? `No contacts match “${search}”.` : "This folder has no contacts yet. Add one or import a CSV file below."}</p>
-      ) : (
-        <div class="table-wrap">
-          <table>
-            <thead>
+      <ApiList result={contacts} empty={search ? `No contacts match “${search}”.` : "This folder has no contacts yet. Add one or import a CSV file below."}>
+        {(contactList) => (
+          <DataTable columns={["Name", "Phone", "Email", { label: "Calls", numeric: true }, "Last outcome", "Opted out"]}>
+            {contactList.map((contact) => (
               <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Phone</th>
-                <th scope="col">Email</th>
-                <th scope="col" class="num">
-                  Calls
+                <th scope="row">
+                  <a href={`/app/contacts/${seg(contact.id)}`}>{contactName(contact)}</a>
                 </th>
-                <th scope="col">Last outcome</th>
-                <th scope="col">Opted out</th>
+                <td>{contact.phone_number}</td>
+                <td>{contact.email ?? ""}</td>
+                <td class="num">{contact.call_count}</td>
+                <td>
+                  <StatusBadge status={contact.last_call_outcome} />
+                </td>
+                <td>{contact.opted_out ? <span class="badge badge-bad">opted out</span> : "no"}</td>
               </tr>
-            </thead>
-            <tbody>
-              {contacts.data.map((contact) => (
-                <tr>
-                  <th scope="row">
-                    <a href={`/app/contacts/${seg(contact.id)}`}>{contactName(contact)}</a>
-                  </th>
-                  <td>{contact.phone_number}</td>
-                  <td>{contact.email ?? ""}</td>
-                  <td class="num">{contact.call_count}</td>
-                  <td>
-                    <StatusBadge status={contact.last_call_outcome} />
-                  </td>
-                  <td>{contact.opted_out ? <span class="badge badge-bad">opted out</span> : "no"}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+            ))}
+          </DataTable>
+        )}
+      </ApiList>
       {contacts.ok ? <Pager c={c} pagination={pagination} /> : null}
     </section>
   );
@@ -261,6 +215,8 @@ async function folderPage(c: DashboardContext, id: string, state: FolderPageStat
   if (!folder.ok) return errorPage(c, folder);
   const f = folder.data;
   const contacts = await api(c).get<Contact[]>("/contacts", { folder_id: f.id, search: query.search, limit: PAGE_SIZE, offset: query.offset });
+  // A contact's details are someone else's: the browser must not offer the user's own.
+  const add = { form: "add", values: state.addValues, error: state.addError, autocomplete: "off" };
   return render(
     c,
     <Layout c={c} title={`Folder: ${f.name}`} active="contacts" scripts={["csv-upload.js"]}>
@@ -297,6 +253,7 @@ async function folderPage(c: DashboardContext, id: string, state: FolderPageStat
             label="Country for numbers without a +country code (optional)"
             help="Two letters, e.g. US or GB."
             maxlength={2}
+            autocomplete="off"
           />
           <div class="actions">
             <button type="submit">Upload and import</button>
@@ -313,13 +270,13 @@ async function folderPage(c: DashboardContext, id: string, state: FolderPageStat
         <form method="post" action={`${folderPath(f.id)}/contacts`}>
           <CsrfField c={c} />
           <div class="form-grid">
-            <TextField form="add" name="phone_number" label="Phone number" type="tel" required help="E.164 such as +14155550123, or a national number with a country below." values={state.addValues} error={state.addError} />
-            <TextField form="add" name="default_country" label="Country (optional)" maxlength={2} values={state.addValues} error={state.addError} />
-            <TextField form="add" name="first_name" label="First name" maxlength={100} values={state.addValues} error={state.addError} />
-            <TextField form="add" name="last_name" label="Last name" maxlength={100} values={state.addValues} error={state.addError} />
-            <TextField form="add" name="email" label="Email" type="email" values={state.addValues} error={state.addError} />
-            <TextField form="add" name="company_name" label="Company" values={state.addValues} error={state.addError} />
-            <TextField form="add" name="timezone" label="Time zone (optional)" help="An IANA name such as America/New_York." values={state.addValues} error={state.addError} />
+            <TextField {...add} name="phone_number" label="Phone number" type="tel" required help="E.164 such as +14155550123, or a national number with a country below." />
+            <TextField {...add} name="default_country" label="Country (optional)" maxlength={2} />
+            <TextField {...add} name="first_name" label="First name" maxlength={100} />
+            <TextField {...add} name="last_name" label="Last name" maxlength={100} />
+            <TextField {...add} name="email" label="Email" type="email" />
+            <TextField {...add} name="company_name" label="Company" />
+            <TextField {...add} name="timezone" label="Time zone (optional)" help="An IANA name such as America/New_York." />
           </div>
           <button type="submit">Add contact</button>
         </form>
@@ -330,7 +287,7 @@ async function folderPage(c: DashboardContext, id: string, state: FolderPageStat
         <ApiErrorBox error={state.settingsError} />
         <form method="post" action={folderPath(f.id)}>
           <CsrfField c={c} />
-          <TextField form="folder" name="name" label="Name" required maxlength={255} value={f.name} values={state.settingsValues} error={state.settingsError} />
+          <TextField form="folder" name="name" label="Name" required maxlength={255} autocomplete="off" value={f.name} values={state.settingsValues} error={state.settingsError} />
           <TextArea form="folder" name="description" label="Description" maxlength={1000} value={f.description ?? ""} values={state.settingsValues} error={state.settingsError} />
           <button type="submit">Save folder</button>
         </form>
@@ -376,6 +333,7 @@ async function contactPage(
   if (!found.ok) return errorPage(c, found);
   const contact = found.data;
   const customFields = Object.entries(contact.custom_fields);
+  const edit = { form: "edit", values: form.values, error: form.error, autocomplete: "off" };
   return render(
     c,
     <Layout c={c} title={`Contact: ${contactName(contact)}`} active="contacts">
@@ -407,13 +365,13 @@ async function contactPage(
           <CsrfField c={c} />
           <input type="hidden" name="opted_out_was" value={String(contact.opted_out)} />
           <div class="form-grid">
-            <TextField form="edit" name="phone_number" label="Phone number" type="tel" required value={contact.phone_number} values={form.values} error={form.error} />
-            <TextField form="edit" name="default_country" label="Country for a national number (optional)" maxlength={2} values={form.values} error={form.error} />
-            <TextField form="edit" name="first_name" label="First name" maxlength={100} value={contact.first_name ?? ""} values={form.values} error={form.error} />
-            <TextField form="edit" name="last_name" label="Last name" maxlength={100} value={contact.last_name ?? ""} values={form.values} error={form.error} />
-            <TextField form="edit" name="email" label="Email" type="email" value={contact.email ?? ""} values={form.values} error={form.error} />
-            <TextField form="edit" name="company_name" label="Company" value={contact.company_name ?? ""} values={form.values} error={form.error} />
-            <TextField form="edit" name="timezone" label="Time zone" value={contact.timezone ?? ""} values={form.values} error={form.error} />
+            <TextField {...edit} name="phone_number" label="Phone number" type="tel" required value={contact.phone_number} />
+            <TextField {...edit} name="default_country" label="Country for a national number (optional)" maxlength={2} />
+            <TextField {...edit} name="first_name" label="First name" maxlength={100} value={contact.first_name ?? ""} />
+            <TextField {...edit} name="last_name" label="Last name" maxlength={100} value={contact.last_name ?? ""} />
+            <TextField {...edit} name="email" label="Email" type="email" value={contact.email ?? ""} />
+            <TextField {...edit} name="company_name" label="Company" value={contact.company_name ?? ""} />
+            <TextField {...edit} name="timezone" label="Time zone" value={contact.timezone ?? ""} />
           </div>
           <CheckboxField
             form="edit"

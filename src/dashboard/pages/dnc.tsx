@@ -2,9 +2,9 @@ import { Hono } from "hono";
 import { api, type ApiFailure } from "../api";
 import { TextField } from "../fields";
 import { redirectWithFlash } from "../flash";
-import { formValues, issuesByField, text, type FormValues } from "../forms";
+import { postedValues, text, type FormValues } from "../forms";
 import { dateTime, words } from "../format";
-import { ApiErrorBox, CsrfField, Layout, Pager, pageStatus, render } from "../layout";
+import { ApiErrorBox, ApiList, CsrfField, DataTable, Layout, Pager, pageStatus, render, RowAction } from "../layout";
 import type { DashboardContext, DashboardEnv } from "../session";
 
 /** The do-not-call list: search, add, remove. */
@@ -18,16 +18,15 @@ interface DncEntry {
 }
 
 function AddForm({ c, values, error }: { c: DashboardContext; values: FormValues; error?: ApiFailure }) {
-  const errors = issuesByField(error);
   return (
     <form method="post" action="/app/dnc" class="card">
       <h2>Add a number</h2>
       <CsrfField c={c} />
       <ApiErrorBox error={error} />
       <div class="form-grid">
-        <TextField name="phone_number" label="Phone number" type="tel" values={values} errors={errors} required help="E.164 (+14155550123), or a national number with its country below." />
-        <TextField name="default_country" label="Country for national numbers" values={values} errors={errors} placeholder="US" />
-        <TextField name="reason" label="Reason" values={values} errors={errors} wide placeholder="Asked not to be called again" />
+        <TextField name="phone_number" label="Phone number" type="tel" values={values} error={error} required help="E.164 (+14155550123), or a national number with its country below." />
+        <TextField name="default_country" label="Country for national numbers" values={values} error={error} placeholder="US" />
+        <TextField name="reason" label="Reason" values={values} error={error} wide placeholder="Asked not to be called again" />
       </div>
       <button type="submit" class="btn">
         Add to the list
@@ -51,50 +50,26 @@ async function dncPage(c: DashboardContext, form: { values: FormValues; error?: 
         </button>
         {search ? <a href="/app/dnc">Show all</a> : null}
       </form>
-      {result.ok ? (
-        result.data.length ? (
+      <ApiList result={result} empty={search ? "No listed number matches this search." : "The list is empty."}>
+        {(entries, pagination) => (
           <>
-            <div class="table-wrap">
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Number</th>
-                    <th scope="col">Reason</th>
-                    <th scope="col">Added by</th>
-                    <th scope="col">Added</th>
-                    <th scope="col">
-                      <span class="visually-hidden">Remove</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {result.data.map((entry) => (
-                    <tr>
-                      <th scope="row">{entry.phone_number}</th>
-                      <td>{entry.reason ?? "—"}</td>
-                      <td>{entry.source === "opt_out" ? "The contact, on a call" : words(entry.source)}</td>
-                      <td>{dateTime(entry.created_at)}</td>
-                      <td>
-                        <form method="post" action={`/app/dnc/${entry.id}/delete`} class="inline-form">
-                          <CsrfField c={c} />
-                          <button type="submit" class="btn-secondary">
-                            Remove <span class="visually-hidden">{entry.phone_number}</span>
-                          </button>
-                        </form>
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-            <Pager c={c} pagination={result.pagination} />
+            <DataTable columns={["Number", "Reason", "Added by", "Added", { label: "Remove", visuallyHidden: true }]}>
+              {entries.map((entry) => (
+                <tr>
+                  <th scope="row">{entry.phone_number}</th>
+                  <td>{entry.reason ?? "—"}</td>
+                  <td>{entry.source === "opt_out" ? "The contact, on a call" : words(entry.source)}</td>
+                  <td>{dateTime(entry.created_at)}</td>
+                  <td>
+                    <RowAction c={c} action={`/app/dnc/${entry.id}/delete`} label="Remove" rowName={entry.phone_number} buttonClass="btn-secondary" />
+                  </td>
+                </tr>
+              ))}
+            </DataTable>
+            <Pager c={c} pagination={pagination} />
           </>
-        ) : (
-          <p>{search ? "No listed number matches this search." : "The list is empty."}</p>
-        )
-      ) : (
-        <ApiErrorBox error={result} />
-      )}
+        )}
+      </ApiList>
     </Layout>,
     form.error ? pageStatus(form.error) : pageStatus(result),
   );
@@ -103,7 +78,7 @@ async function dncPage(c: DashboardContext, form: { values: FormValues; error?: 
 export const dncPages = new Hono<DashboardEnv>()
   .get("/dnc", (c) => dncPage(c))
   .post("/dnc", async (c) => {
-    const values = formValues(await c.req.parseBody());
+    const values = await postedValues(c);
     const body: Record<string, unknown> = { phone_number: text(values, "phone_number") };
     if (text(values, "default_country").trim()) body.default_country = text(values, "default_country").trim();
     if (text(values, "reason").trim()) body.reason = text(values, "reason");

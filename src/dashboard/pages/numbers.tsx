@@ -2,9 +2,9 @@ import { Hono } from "hono";
 import { api, type ApiFailure } from "../api";
 import { SelectField, TextField, type Option } from "../fields";
 import { redirectWithFlash } from "../flash";
-import { formValues, issuesByField, text, type FormValues } from "../forms";
+import { postedValues, text, type FormValues } from "../forms";
 import { dateTime, words } from "../format";
-import { ApiErrorBox, CsrfField, errorPage, Layout, Pager, pageStatus, render } from "../layout";
+import { ApiErrorBox, ApiList, ConfirmForm, CsrfField, DataTable, errorPage, Layout, Pager, pageStatus, render, RowAction } from "../layout";
 import type { DashboardContext, DashboardEnv } from "../session";
 
 /** Phone numbers: the list, buying (search then purchase), BYOC import, agents per direction, release. */
@@ -61,49 +61,35 @@ function filled(values: FormValues, names: string[]): Record<string, string> {
 
 function NumbersTable({ numbers }: { numbers: PhoneNumber[] }) {
   return (
-    <div class="table-wrap">
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Number</th>
-            <th scope="col">Name</th>
-            <th scope="col">Carrier</th>
-            <th scope="col">Incoming calls go to</th>
-            <th scope="col">Outgoing calls by</th>
-          </tr>
-        </thead>
-        <tbody>
-          {numbers.map((n) => (
-            <tr>
-              <th scope="row">
-                <a href={`/app/numbers/${n.id}`}>{n.phone_number}</a>
-              </th>
-              <td>{n.friendly_name ?? "—"}</td>
-              <td>{`${words(n.provider)} (${n.ownership === "byoc" ? "your account" : "managed"})`}</td>
-              <td>{n.inbound_agent ? <a href={`/app/agents/${n.inbound_agent.id}`}>{n.inbound_agent.name}</a> : "Nobody"}</td>
-              <td>{n.outbound_agent ? <a href={`/app/agents/${n.outbound_agent.id}`}>{n.outbound_agent.name}</a> : "Nobody"}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable columns={["Number", "Name", "Carrier", "Incoming calls go to", "Outgoing calls by"]}>
+      {numbers.map((n) => (
+        <tr>
+          <th scope="row">
+            <a href={`/app/numbers/${n.id}`}>{n.phone_number}</a>
+          </th>
+          <td>{n.friendly_name ?? "—"}</td>
+          <td>{`${words(n.provider)} (${n.ownership === "byoc" ? "your account" : "managed"})`}</td>
+          <td>{n.inbound_agent ? <a href={`/app/agents/${n.inbound_agent.id}`}>{n.inbound_agent.name}</a> : "Nobody"}</td>
+          <td>{n.outbound_agent ? <a href={`/app/agents/${n.outbound_agent.id}`}>{n.outbound_agent.name}</a> : "Nobody"}</td>
+        </tr>
+      ))}
+    </DataTable>
   );
 }
 
 const SEARCH_FIELDS = ["country_code", "area_code", "locality", "administrative_area", "phone_number_type", "provider"];
 
 function SearchForm({ c, values, error }: { c: DashboardContext; values: FormValues; error?: ApiFailure }) {
-  const errors = issuesByField(error);
   return (
     <form method="get" action="/app/numbers/buy" class="card" role="search" aria-label="Search numbers to buy">
       <ApiErrorBox error={error} />
       <div class="form-grid">
-        <TextField name="country_code" label="Country (2 letters)" values={values} errors={errors} placeholder="US" />
-        <TextField name="area_code" label="Area code (US and CA)" values={values} errors={errors} placeholder="415" />
-        <TextField name="locality" label="City" values={values} errors={errors} />
-        <TextField name="administrative_area" label="State or province" values={values} errors={errors} />
-        <SelectField name="phone_number_type" label="Type" values={values} errors={errors} options={NUMBER_TYPES} />
-        <SelectField name="provider" label="Carrier" values={values} errors={errors} blank="Default" options={carriers(c, false)} />
+        <TextField name="country_code" label="Country (2 letters)" values={values} error={error} placeholder="US" />
+        <TextField name="area_code" label="Area code (US and CA)" values={values} error={error} placeholder="415" />
+        <TextField name="locality" label="City" values={values} error={error} />
+        <TextField name="administrative_area" label="State or province" values={values} error={error} />
+        <SelectField name="phone_number_type" label="Type" values={values} error={error} options={NUMBER_TYPES} />
+        <SelectField name="provider" label="Carrier" values={values} error={error} blank="Default" options={carriers(c, false)} />
       </div>
       <input type="hidden" name="search" value="1" />
       <button type="submit" class="btn">
@@ -114,8 +100,7 @@ function SearchForm({ c, values, error }: { c: DashboardContext; values: FormVal
 }
 
 function ImportForm({ c, values, error }: { c: DashboardContext; values: FormValues; error?: ApiFailure }) {
-  const errors = issuesByField(error);
-  const common = { values, errors };
+  const common = { values, error };
   return (
     <form method="post" action="/app/numbers/import" class="card" autocomplete="off">
       <CsrfField c={c} />
@@ -165,7 +150,7 @@ function AssignForm({ c, number, direction, agents }: { c: DashboardContext; num
       <SelectField
         name={name}
         label={direction === "inbound" ? "Agent answering incoming calls" : "Agent placing outgoing calls"}
-        values={{ [name]: current?.id ?? "" }}
+        value={current?.id ?? ""}
         blank="Nobody"
         options={agents.map((a) => ({ value: a.id, label: a.name }))}
       />
@@ -190,18 +175,14 @@ export const numbersPages = new Hono<DashboardEnv>()
             Import your own
           </a>
         </div>
-        {result.ok ? (
-          result.data.length ? (
+        <ApiList result={result} empty="No numbers yet. Buy one, or import one you already have with Twilio, Telnyx or a SIP trunk.">
+          {(numbers, pagination) => (
             <>
-              <NumbersTable numbers={result.data} />
-              <Pager c={c} pagination={result.pagination} />
+              <NumbersTable numbers={numbers} />
+              <Pager c={c} pagination={pagination} />
             </>
-          ) : (
-            <p>No numbers yet. Buy one, or import one you already have with Twilio, Telnyx or a SIP trunk.</p>
-          )
-        ) : (
-          <ApiErrorBox error={result} />
-        )}
+          )}
+        </ApiList>
       </Layout>,
       pageStatus(result),
     );
@@ -215,56 +196,35 @@ export const numbersPages = new Hono<DashboardEnv>()
       c,
       <Layout c={c} title="Buy a number" active="numbers">
         <SearchForm c={c} values={values} error={result && !result.ok ? result : undefined} />
-        {result ? (
-          result.ok ? (
-            result.data.length ? (
-              <div class="table-wrap">
-                <table>
-                  <caption>Available numbers</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">Number</th>
-                      <th scope="col">Type</th>
-                      <th scope="col">Region</th>
-                      <th scope="col">Monthly cost</th>
-                      <th scope="col">
-                        <span class="visually-hidden">Buy</span>
-                      </th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {result.data.map((n) => (
-                      <tr>
-                        <th scope="row">{n.phone_number}</th>
-                        <td>{words(n.phone_number_type)}</td>
-                        <td>{n.region_information.map((r) => r.region_name).join(", ")}</td>
-                        <td>{n.cost_information ? `${n.cost_information.monthly_cost} ${n.cost_information.currency}` : "—"}</td>
-                        <td>
-                          <form method="post" action="/app/numbers/purchase" class="inline-form">
-                            <CsrfField c={c} />
-                            <input type="hidden" name="phone_number" value={n.phone_number} />
-                            {values.provider ? <input type="hidden" name="provider" value={text(values, "provider")} /> : null}
-                            <button type="submit" class="btn">
-                              Buy <span class="visually-hidden">{n.phone_number}</span>
-                            </button>
-                          </form>
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
-            ) : (
-              <p>No numbers are available for this search. Try another area.</p>
-            )
-          ) : null
+        {/* A refused search is shown in the search form. */}
+        {result?.ok ? (
+          <ApiList result={result} empty="No numbers are available for this search. Try another area.">
+            {(available) => (
+              <DataTable columns={["Number", "Type", "Region", "Monthly cost", { label: "Buy", visuallyHidden: true }]} caption="Available numbers">
+                {available.map((n) => (
+                  <tr>
+                    <th scope="row">{n.phone_number}</th>
+                    <td>{words(n.phone_number_type)}</td>
+                    <td>{n.region_information.map((r) => r.region_name).join(", ")}</td>
+                    <td>{n.cost_information ? `${n.cost_information.monthly_cost} ${n.cost_information.currency}` : "—"}</td>
+                    <td>
+                      <RowAction c={c} action="/app/numbers/purchase" label="Buy" rowName={n.phone_number} buttonClass="btn">
+                        <input type="hidden" name="phone_number" value={n.phone_number} />
+                        {values.provider ? <input type="hidden" name="provider" value={text(values, "provider")} /> : null}
+                      </RowAction>
+                    </td>
+                  </tr>
+                ))}
+              </DataTable>
+            )}
+          </ApiList>
         ) : null}
       </Layout>,
       result ? pageStatus(result) : 200,
     );
   })
   .post("/numbers/purchase", async (c) => {
-    const values = formValues(await c.req.parseBody());
+    const values = await postedValues(c);
     const result = await api(c).post<PhoneNumber>("/telephony/numbers/purchase", filled(values, ["phone_number", "provider", "friendly_name"]));
     if (result.ok) return redirectWithFlash(c, `/app/numbers/${result.data.id}`, `Bought ${result.data.phone_number}. Assign it to an agent to use it.`);
     return redirectWithFlash(c, "/app/numbers/buy", `Could not buy ${text(values, "phone_number")}: ${result.message}`, "error");
@@ -278,7 +238,7 @@ export const numbersPages = new Hono<DashboardEnv>()
     ),
   )
   .post("/numbers/import", async (c) => {
-    const values = formValues(await c.req.parseBody());
+    const values = await postedValues(c);
     const fields = ["phone_number", "friendly_name", "provider_type", "account_sid", "auth_token", "api_key", "public_key", "sip_server", "sip_username", "sip_password"];
     const result = await api(c).post<PhoneNumber>("/telephony/numbers/import", filled(values, fields));
     if (result.ok) return redirectWithFlash(c, `/app/numbers/${result.data.id}`, `Imported ${result.data.phone_number}.`);
@@ -341,7 +301,7 @@ export const numbersPages = new Hono<DashboardEnv>()
   })
   .post("/numbers/:id/assign", async (c) => {
     const id = c.req.param("id");
-    const values = formValues(await c.req.parseBody());
+    const values = await postedValues(c);
     const direction = text(values, "assignment_type");
     const agentId = text(values, `${direction}_agent_id`);
     const result = agentId
@@ -361,20 +321,9 @@ export const numbersPages = new Hono<DashboardEnv>()
     return render(
       c,
       <Layout c={c} title={`Release ${n.phone_number}?`} active="numbers">
-        <form method="post" action={`/app/numbers/${n.id}/release`} class="card narrow">
-          <CsrfField c={c} />
-          <p>
-            {n.ownership === "managed"
-              ? "The number goes back to the carrier: you may not get it again."
-              : "The number is removed from Truedy; it stays in your carrier account."}
-          </p>
-          <div class="actions">
-            <button type="submit" class="btn-danger">
-              Release number
-            </button>
-            <a href={`/app/numbers/${n.id}`}>Keep it</a>
-          </div>
-        </form>
+        <ConfirmForm c={c} action={`/app/numbers/${n.id}/release`} confirm="Release number" back={`/app/numbers/${n.id}`}>
+          {n.ownership === "managed" ? "The number goes back to the carrier: you may not get it again." : "The number is removed from Truedy; it stays in your carrier account."}
+        </ConfirmForm>
       </Layout>,
     );
   })

@@ -5,9 +5,10 @@ import { WEBHOOK_EVENT_TYPES } from "../../domain/webhooks";
 import { api, type ApiFailure } from "../api";
 import { seg } from "../figures";
 import { redirectWithFlash } from "../flash";
-import { checkbox, CheckboxField, CheckboxGroup, manyOf, optionalText, readForm, SelectField, TextArea, TextField, type FormValues } from "../form-fields";
+import { CheckboxField, CheckboxGroup, SelectField, TextArea, TextField } from "../fields";
+import { checkbox, manyOf, optionalText, readForm, type FormValues } from "../forms";
 import { dateTime } from "../format";
-import { ApiErrorBox, CsrfField, errorPage, Layout, pageStatus, Pager, render, StatusBadge } from "../layout";
+import { ApiErrorBox, ApiList, CsrfField, DataTable, errorPage, Layout, pageStatus, Pager, render, StatusBadge } from "../layout";
 import type { DashboardContext, DashboardEnv } from "../session";
 
 /** Webhook pages: endpoints (list, create, edit, delete, rotate, test) and each one's delivery log with replays. */
@@ -79,6 +80,7 @@ function EndpointFields({ values, error }: { values: FormValues; error?: ApiFail
         type="url"
         required
         maxlength={2048}
+        autocomplete="off"
         help="An HTTPS address that accepts POSTed JSON."
         values={values}
         error={error}
@@ -128,39 +130,25 @@ async function listPage(c: DashboardContext, form: { values?: FormValues; error?
       <p>Truedy POSTs events (calls, campaigns, voices) to these endpoints, signed with each endpoint's secret, and retries failures for a day.</p>
       <section aria-labelledby="endpoints-heading">
         <h2 id="endpoints-heading">Endpoints</h2>
-        {!endpoints.ok ? (
-          <ApiErrorBox error={endpoints} />
-        ) : endpoints.data.length === 0 ? (
-          <p>No endpoints yet. Add one below.</p>
-        ) : (
-          <div class="table-wrap">
-            <table>
-              <thead>
+        <ApiList result={endpoints} empty="No endpoints yet. Add one below.">
+          {(endpointList) => (
+            <DataTable columns={["URL", "Events", "State", "Created"]}>
+              {endpointList.map((e) => (
                 <tr>
-                  <th scope="col">URL</th>
-                  <th scope="col">Events</th>
-                  <th scope="col">State</th>
-                  <th scope="col">Created</th>
+                  <th scope="row">
+                    <a href={endpointPath(e.id)}>{e.url}</a>
+                    {e.description ? <div class="muted">{e.description}</div> : null}
+                  </th>
+                  <td>{e.events.includes(ALL_EVENTS) ? "All events" : e.events.join(", ")}</td>
+                  <td>
+                    <EndpointState endpoint={e} />
+                  </td>
+                  <td>{dateTime(e.created_at)}</td>
                 </tr>
-              </thead>
-              <tbody>
-                {endpoints.data.map((e) => (
-                  <tr>
-                    <th scope="row">
-                      <a href={endpointPath(e.id)}>{e.url}</a>
-                      {e.description ? <div class="muted">{e.description}</div> : null}
-                    </th>
-                    <td>{e.events.includes(ALL_EVENTS) ? "All events" : e.events.join(", ")}</td>
-                    <td>
-                      <EndpointState endpoint={e} />
-                    </td>
-                    <td>{dateTime(e.created_at)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+              ))}
+            </DataTable>
+          )}
+        </ApiList>
         {endpoints.ok ? <Pager c={c} pagination={endpoints.pagination} /> : null}
       </section>
       <section aria-labelledby="new-endpoint-heading" class="card">
@@ -207,70 +195,54 @@ interface DetailState {
 
 function DeliveryLog({ c, endpoint, deliveries }: { c: DashboardContext; endpoint: Endpoint; deliveries: Delivery[] }) {
   return (
-    <div class="table-wrap">
-      <table>
-        <thead>
+    <DataTable columns={["Event", "Status", { label: "Attempts", numeric: true }, "Last response", "Created", "Actions"]}>
+      {deliveries.map((d) => {
+        const last = d.attempts.at(-1);
+        return (
           <tr>
-            <th scope="col">Event</th>
-            <th scope="col">Status</th>
-            <th scope="col" class="num">
-              Attempts
+            <th scope="row">
+              {d.event}
+              <div class="muted">{d.event_id}</div>
             </th>
-            <th scope="col">Last response</th>
-            <th scope="col">Created</th>
-            <th scope="col">Actions</th>
+            <td>
+              <StatusBadge status={d.status} />
+              {d.next_attempt_at ? <div class="muted">{`Next try ${dateTime(d.next_attempt_at)}`}</div> : null}
+            </td>
+            <td class="num">{d.attempts.length}</td>
+            <td>
+              {last ? (last.response_status !== null ? `HTTP ${last.response_status}` : (last.error ?? "No answer")) : "Not attempted yet"}
+              {d.attempts.length > 0 ? (
+                <details>
+                  <summary>
+                    Every attempt<span class="visually-hidden">{` of ${d.event} ${d.event_id}`}</span>
+                  </summary>
+                  <ol>
+                    {d.attempts.map((a) => (
+                      <li>
+                        {`#${a.attempt} ${dateTime(a.at)} · ${a.response_status !== null ? `HTTP ${a.response_status}` : "no answer"} · ${a.duration_ms} ms${a.error ? ` · ${a.error}` : ""}`}
+                      </li>
+                    ))}
+                  </ol>
+                </details>
+              ) : null}
+            </td>
+            <td>{dateTime(d.created_at)}</td>
+            <td>
+              {d.status !== "pending" && endpoint.enabled ? (
+                <form method="post" action={`${endpointPath(endpoint.id)}/deliveries/${seg(d.id)}/replay`} class="inline-form">
+                  <CsrfField c={c} />
+                  <button type="submit" class="btn-secondary">
+                    Replay<span class="visually-hidden">{` ${d.event} ${d.event_id}`}</span>
+                  </button>
+                </form>
+              ) : (
+                <span class="muted">{d.status === "pending" ? "On its way" : "Enable the endpoint to replay"}</span>
+              )}
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {deliveries.map((d) => {
-            const last = d.attempts.at(-1);
-            return (
-              <tr>
-                <th scope="row">
-                  {d.event}
-                  <div class="muted">{d.event_id}</div>
-                </th>
-                <td>
-                  <StatusBadge status={d.status} />
-                  {d.next_attempt_at ? <div class="muted">{`Next try ${dateTime(d.next_attempt_at)}`}</div> : null}
-                </td>
-                <td class="num">{d.attempts.length}</td>
-                <td>
-                  {last ? (last.response_status !== null ? `HTTP ${last.response_status}` : (last.error ?? "No answer")) : "Not attempted yet"}
-                  {d.attempts.length > 0 ? (
-                    <details>
-                      <summary>
-                        Every attempt<span class="visually-hidden">{` of ${d.event} ${d.event_id}`}</span>
-                      </summary>
-                      <ol>
-                        {d.attempts.map((a) => (
-                          <li>
-                            {`#${a.attempt} ${dateTime(a.at)} · ${a.response_status !== null ? `HTTP ${a.response_status}` : "no answer"} · ${a.duration_ms} ms${a.error ? ` · ${a.error}` : ""}`}
-                          </li>
-                        ))}
-                      </ol>
-                    </details>
-                  ) : null}
-                </td>
-                <td>{dateTime(d.created_at)}</td>
-                <td>
-                  {d.status !== "pending" && endpoint.enabled ? (
-                    <form method="post" action={`${endpointPath(endpoint.id)}/deliveries/${seg(d.id)}/replay`} class="inline-form">
-                      <CsrfField c={c} />
-                      <button type="submit" class="btn-secondary">
-                        Replay<span class="visually-hidden">{` ${d.event} ${d.event_id}`}</span>
-                      </button>
-                    </form>
-                  ) : (
-                    <span class="muted">{d.status === "pending" ? "On its way" : "Enable the endpoint to replay"}</span>
-                  )}
-                </td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-    </div>
+        );
+      })}
+    </DataTable>
   );
 }
 
@@ -340,13 +312,9 @@ async function detailPage(c: DashboardContext, id: string, state: DetailState = 
             Filter
           </button>
         </form>
-        {!deliveries.ok ? (
-          <ApiErrorBox error={deliveries} />
-        ) : deliveries.data.length === 0 ? (
-          <p>No deliveries{query.status ? ` ${query.status}` : ""} yet. Send a test event to try the endpoint.</p>
-        ) : (
-          <DeliveryLog c={c} endpoint={endpoint} deliveries={deliveries.data} />
-        )}
+        <ApiList result={deliveries} empty={`No deliveries${query.status ? ` ${query.status}` : ""} yet. Send a test event to try the endpoint.`}>
+          {(deliveryList) => <DeliveryLog c={c} endpoint={endpoint} deliveries={deliveryList} />}
+        </ApiList>
         {deliveries.ok ? <Pager c={c} pagination={deliveries.pagination} /> : null}
       </section>
 
@@ -360,8 +328,8 @@ async function detailPage(c: DashboardContext, id: string, state: DetailState = 
         <form method="post" action={`${path}/replay`}>
           <CsrfField c={c} />
           <div class="form-grid">
-            <TextField form="replay" name="since" label="From (UTC)" type="datetime-local" required values={state.replayValues} error={state.replayError} />
-            <TextField form="replay" name="until" label="Until (UTC, not included)" type="datetime-local" required values={state.replayValues} error={state.replayError} />
+            <TextField form="replay" name="since" label="From (UTC)" type="datetime-local" required autocomplete="off" values={state.replayValues} error={state.replayError} />
+            <TextField form="replay" name="until" label="Until (UTC, not included)" type="datetime-local" required autocomplete="off" values={state.replayValues} error={state.replayError} />
           </div>
           <SelectField
             form="replay"
