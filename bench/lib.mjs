@@ -1,6 +1,6 @@
-// Shared by the benchmarks: runs a worker under `wrangler dev` on 127.0.0.1 with a fresh local D1
-// (migrated), offline and without telemetry, and creates organizations through the admin
-// bootstrap endpoint.
+// Shared by the benchmarks: runs a worker on 127.0.0.1 with a fresh local D1 (migrated), offline
+// and without telemetry, under `wrangler dev` or directly on workerd through Miniflare, and
+// creates organizations through the admin bootstrap endpoint.
 import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { copyFileSync, cpSync, writeFileSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -53,13 +53,19 @@ function buildWorker(configPath, outDir) {
 }
 
 /**
- * Starts `wrangler dev` on 127.0.0.1:`port`. By default against a fresh, migrated local D1 in
+ * Starts the worker on 127.0.0.1:`port`. By default against a fresh, migrated local D1 in
  * bench/.data/; `persistTo` shares another worker's data instead (then `migrate: false`, and stop()
  * leaves it in place). `config` picks another wrangler config, relative to the repository. Rate
- * limiting is off (a benchmark is a flood by design). `stop()` ends wrangler and its workerd
- * children (they share a process group) and removes what this call created.
+ * limiting is off (a benchmark is a flood by design). `stop()` ends the worker and removes what
+ * this call created.
+ *
+ * `engine: "wrangler"` (default) runs `wrangler dev`, as a developer would. `engine: "workerd"`
+ * serves the same bundle and bindings straight from workerd through Miniflare, without wrangler
+ * dev's front proxy: under sustained load that proxy answers 503 ("Your worker restarted
+ * mid-request"), resets connections and leaks sockets, which would be counted as our errors.
+ * With it, `inspectorPort` opens workerd's DevTools inspector there (bench/cpu-profile.mjs).
  */
-export async function startWorker({ port = 8788, config = "wrangler.toml", persistTo, migrate = true, vars = {}, readyTimeoutMs = 90_000 } = {}) {
+export async function startWorker({ port = 8788, config = "wrangler.toml", persistTo, migrate = true, vars = {}, readyTimeoutMs = 90_000, engine = "wrangler", inspectorPort } = {}) {
   // A worker left running on this port would answer the readiness probe instead of ours.
   await new Promise((resolve, reject) => {
     const probe = createServer();
@@ -93,6 +99,7 @@ export async function startWorker({ port = 8788, config = "wrangler.toml", persi
     RATE_LIMIT_ENABLED: "false",
     ...vars,
   };
+  if (engine === "workerd") return startOnWorkerd({ port, build, dataDir, allVars, adminToken, cleanUp, inspectorPort });
   const envFile = path.join(dataDir, "bench.env");
   writeFileSync(envFile, Object.entries(allVars).map(([name, value]) => `${name}=${value}`).join("\n") + "\n");
   const args = [
@@ -175,6 +182,40 @@ export async function startWorker({ port = 8788, config = "wrangler.toml", persi
     await sleep(250);
   }
   return { baseUrl, adminToken, persistTo: dataDir, stop, output: () => output };
+}
+
+/** The bundle of buildWorker on workerd through Miniflare, with the bindings wrangler would give it. */
+async function startOnWorkerd({ port, build, dataDir, allVars, adminToken, cleanUp, inspectorPort }) {
+  const { Miniflare } = await import("miniflare");
+  const { unstable_getMiniflareWorkerOptions } = await import("wrangler");
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(build.config);
+  let output = "";
+  const keep = (chunk) => {
+    output = (output + chunk).slice(-20_000);
+  };
+  const mf = new Miniflare({
+    host: "127.0.0.1",
+    port,
+    inspectorPort,
+    // Where `wrangler d1 migrations apply --persist-to dataDir` put the database.
+    defaultPersistRoot: path.join(dataDir, "v3"),
+    handleRuntimeStdio(stdout, stderr) {
+      stdout.on("data", keep);
+      stderr.on("data", keep);
+    },
+    workers: [{ ...workerOptions, name: "truedy", modules: true, scriptPath: build.entry, bindings: { ...workerOptions.bindings, ...allVars } }],
+  });
+  try {
+    await mf.ready;
+  } catch (error) {
+    cleanUp(false);
+    throw error;
+  }
+  const stop = async ({ keepData = false } = {}) => {
+    await mf.dispose().catch(() => {});
+    cleanUp(keepData);
+  };
+  return { baseUrl: `http://127.0.0.1:${port}`, adminToken, persistTo: dataDir, stop, output: () => output, inspectorPort };
 }
 
 /** `POST /api/admin/v1/organizations` → `{ id, apiKey }`. */

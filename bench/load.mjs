@@ -1,5 +1,5 @@
-// bench/load: one local workerd (`wrangler dev`, fresh D1) under everything at once for
-// DURATION_SECONDS:
+// bench/load: one local workerd (fresh D1; served straight by workerd through Miniflare, or by
+// `wrangler dev` with LOAD_ENGINE=wrangler) under everything at once for DURATION_SECONDS:
 //   1. API traffic at a steady API_RATE requests/s (open loop: each request leaves on its own
 //      schedule, whatever the earlier ones are doing), a fixed mix of list and by-id reads,
 //      contact creates, simulator calls placed and read, and agent updates;
@@ -22,19 +22,24 @@
 //   node bench/load.mjs [--record]   (--record appends a row to bench/RESULTS.md; LOAD_NOTES adds
 //                                     a note to it. DURATION_SECONDS=300, BASELINE_SECONDS=20,
 //                                     API_RATE=10, DIALS_PER_S=5, LIVE_CALLS=4, CALL_SECONDS=20,
-//                                     BENCH_PORT=8800 override the defaults; LOAD_WRANGLER_LOG=<file>
-//                                     keeps the tail of wrangler dev's output)
+//                                     BENCH_PORT=8800 override the defaults; LOAD_ENGINE=wrangler runs
+//                                     it under `wrangler dev` instead, whose front proxy fails under
+//                                     this load (see startWorker); LOAD_WRANGLER_LOG=<file> keeps the
+//                                     tail of the worker's output; LOAD_PROFILE=<file> writes a CPU
+//                                     profile of the worker during the mixed load, .cpuprofile for
+//                                     Chrome DevTools, and prints its hottest functions)
 import { randomBytes } from "node:crypto";
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CITIES, localMinutes } from "./calling-day.mjs";
-import { createOrganization, root, startWorker } from "./lib.mjs";
+import { startCpuProfile } from "./cpu-profile.mjs";
+import { createOrganization, freePort, root, startWorker } from "./lib.mjs";
 import { TwilioMediaStream } from "./twilio-caller.mjs";
 import { FRAME_MS, silenceFrame, speechFrames } from "./voice-audio.mjs";
 import { FAKE_KEYS, startFakes } from "./voice-fakes.mjs";
-import { openFds, rssMiB, workerdPids } from "./workerd-procs.mjs";
+import { cpuSeconds, openFds, rssMiB, workerdPids } from "./workerd-procs.mjs";
 
 const DURATION_SECONDS = Number(process.env.DURATION_SECONDS ?? 300);
 const BASELINE_SECONDS = Number(process.env.BASELINE_SECONDS ?? 20);
@@ -43,6 +48,10 @@ const DIALS_PER_S = Number(process.env.DIALS_PER_S ?? 5);
 const LIVE_CALLS = Number(process.env.LIVE_CALLS ?? 4);
 const CALL_SECONDS = Number(process.env.CALL_SECONDS ?? 20);
 const PORT = Number(process.env.BENCH_PORT ?? 8800);
+const ENGINE = process.env.LOAD_ENGINE ?? "workerd";
+if (!["workerd", "wrangler"].includes(ENGINE)) throw new Error('LOAD_ENGINE must be "workerd" or "wrangler"');
+const PROFILE = process.env.LOAD_PROFILE;
+if (PROFILE && ENGINE !== "workerd") throw new Error("LOAD_PROFILE needs LOAD_ENGINE=workerd (wrangler dev keeps its own inspector)");
 const RECORD = process.argv.includes("--record");
 for (const [name, value] of Object.entries({ DURATION_SECONDS, BASELINE_SECONDS, API_RATE, DIALS_PER_S, CALL_SECONDS })) {
   if (!(value > 0)) throw new Error(`${name} must be a positive number`);
@@ -118,6 +127,8 @@ let worker;
 try {
   worker = await startWorker({
     port: PORT,
+    engine: ENGINE,
+    inspectorPort: PROFILE ? await freePort() : undefined,
     vars: {
       PUBLIC_BASE_URL: `http://127.0.0.1:${PORT}`,
       SIMULATOR_CALL_SECONDS: String(SIMULATOR_TALK_SECONDS),
@@ -140,7 +151,7 @@ try {
 
 /**
  * Memory of the worker's workerd processes, sampled every 2 s from now on. A new set of pids
- * means workerd was restarted (wrangler restarts it when it dies): counted as an error.
+ * means workerd was restarted (wrangler dev restarts it when it dies): counted as an error.
  */
 const memory = { pids: workerdPids(PORT), samples: [], restarts: 0 };
 const sampleMemory = () => {
@@ -349,7 +360,9 @@ async function watchCampaign(campaign, until) {
  * Twilio's side of one live call: 20 ms frames on an absolute schedule; a 600 ms utterance each
  * time the agent has finished its turn (a mark came, then QUIET_BEFORE_SPEAKING_MS without audio);
  * marks echoed at once. Times each reply as the caller hears it (first silent frame after the
- * utterance → first reply frame).
+ * utterance → first reply frame). A `clear` is right when agent audio came while the caller was
+ * speaking (a clause late enough that the caller took the pause for the end of the turn: the
+ * agent must stop for them), and an error otherwise.
  */
 class LiveCaller extends TwilioMediaStream {
   constructor(options) {
@@ -362,6 +375,9 @@ class LiveCaller extends TwilioMediaStream {
     this.speechEndAt = 0;
     this.callerSide = [];
     this.unanswered = 0;
+    /** Agent audio arrived during the caller's current utterance. */
+    this.talkedOver = false;
+    this.bargeIns = 0;
   }
 
   begin() {
@@ -394,6 +410,7 @@ class LiveCaller extends TwilioMediaStream {
       this.phase = "speaking";
       this.speechLeft = SPEECH.length;
       this.marks = 0;
+      this.talkedOver = false;
     }
     if (this.phase === "speaking") {
       payload = SPEECH[SPEECH.length - this.speechLeft--];
@@ -409,6 +426,7 @@ class LiveCaller extends TwilioMediaStream {
   onEvent(message, at) {
     if (message.streamSid !== this.streamSid) this.errors.push(`${message.event} with streamSid ${message.streamSid}`);
     if (message.event === "media") {
+      if (this.phase === "speaking" || this.phase === "end_of_speech") this.talkedOver = true;
       if (this.phase === "waiting") {
         this.callerSide.push(at - this.speechEndAt);
         this.phase = "listening";
@@ -420,7 +438,10 @@ class LiveCaller extends TwilioMediaStream {
       this.lastWasMark = true;
       this.marks++;
       this.sendMark(message.mark?.name);
-    } else if (message.event === "clear") this.errors.push("a clear (nobody barged in)");
+    } else if (message.event === "clear") {
+      if (this.talkedOver) this.bargeIns++;
+      else this.errors.push("a clear (nobody barged in)");
+    }
     else this.errors.push(`an unknown event ${JSON.stringify(message.event)}`);
   }
 
@@ -473,6 +494,7 @@ async function liveCall(seeded, live) {
   live.turns.push(...(row.latency?.turns ?? []));
   live.callerSide.push(...stream.callerSide);
   live.unanswered += stream.unanswered;
+  live.bargeIns += stream.bargeIns;
   const problems = [...new Set(stream.errors)];
   if (stream.closedBy) problems.push(`the platform closed the media stream: ${JSON.stringify(stream.closedBy)}`);
   if (row.status !== "completed" || row.end_reason !== "hangup_by_contact") problems.push(`ended ${row.status}/${row.end_reason}`);
@@ -534,7 +556,7 @@ const RESULTS = path.join(root, "bench", "RESULTS.md");
 const RESULTS_HEADER = `# bench/load results
 
 One row per \`node bench/load.mjs --record\` run (\`npm run bench\` does not record). Everything runs on
-one local \`wrangler dev\` (one workerd, fresh local D1) on the machine named in the row, with the
+one local workerd (fresh local D1; the Notes say \`wrangler dev\` when it ran behind wrangler's proxy) on the machine named in the row, with the
 fake providers and the load generator on the same machine, so the figures are that machine's and
 are shared with whatever else it was running (see the notes and the load average).
 "API alone" is the same request mix at the same rate measured just before the mixed load in the
@@ -566,17 +588,21 @@ try {
   const alone = await driveApi(mix, seeded, BASELINE_SECONDS, newApiStats(mix.names));
 
   const campaign = await startCampaign(seeded);
-  const live = { placed: 0, calls: 0, turns: [], callerSide: [], unanswered: 0, errors: [] };
+  const live = { placed: 0, calls: 0, turns: [], callerSide: [], unanswered: 0, bargeIns: 0, errors: [] };
   const fakesBefore = await fakes.stats();
   const started = performance.now();
   const until = started + DURATION_SECONDS * 1000;
   const mixedStats = newApiStats(mix.names);
+  const profiler = PROFILE ? await startCpuProfile(worker.inspectorPort) : null;
+  const cpuBefore = cpuSeconds(memory.pids).reduce((a, b) => a + b, 0);
   await Promise.all([
     driveApi(mix, seeded, DURATION_SECONDS, mixedStats, { until }),
     watchCampaign(campaign, until),
     ...Array.from({ length: LIVE_CALLS }, () => liveSlot(seeded, live, until)),
   ]);
   const loadSeconds = (performance.now() - started) / 1000;
+  const cpuUsed = cpuSeconds(memory.pids).reduce((a, b) => a + b, 0) - cpuBefore;
+  const hottest = await profiler?.stop(PROFILE);
   const rssEnd = sampleMemory();
   const rssPeak = Math.max(...memory.samples.filter((s) => s.at >= started).map((s) => s.total));
   const fdsPeak = Math.max(...memory.samples.map((s) => s.fds));
@@ -617,12 +643,17 @@ try {
   console.log(
     `  live calls: ${live.calls} finished (${LIVE_CALLS} at a time), ${overheads.length} turns; platform turn overhead p50 ${ms(percentile(overheads, 50))} / p99 ${ms(percentile(overheads, 99))}; ` +
       `as the caller hears it p50 ${ms(percentile(live.callerSide, 50))} / p99 ${ms(percentile(live.callerSide, 99))}; ` +
+      `agent cut off by the caller (a late clause met the caller's next words) ${live.bargeIns}; ` +
       `fake STT finals ${fakesAfter.counts.finals - fakesBefore.counts.finals}, fakes loop lag p99 ${ms(fakesAfter.loopP99Ms)}`,
   );
   console.log(`  API simulator calls: ${Object.entries(outcomes).map(([k, n]) => `${k} ${n}`).join(", ") || "none"}`);
   console.log(
     `  workerd RSS (${memory.pids.length} processes, VmRSS summed): after seeding ${rssStart.toFixed(0)} MiB, peak under load ${rssPeak.toFixed(0)} MiB, end ${rssEnd.toFixed(0)} MiB; ` +
       `most open file descriptors in one workerd ${fdsPeak}`,
+  );
+  console.log(
+    `  workerd CPU during the mixed load: ${cpuUsed.toFixed(1)} s in ${loadSeconds.toFixed(0)} s (${((100 * cpuUsed) / loadSeconds).toFixed(0)} % of one core), ` +
+      `${dials > 0 ? `${((1000 * cpuUsed) / (dials + mixedStats.done + live.turns.length)).toFixed(0)} ms per dial, API request or live turn` : "no dials"}`,
   );
   const errorKinds = {
     "API non-2xx": Object.values(alone.byKind).concat(Object.values(mixedStats.byKind)).reduce((s, k) => s + k.non2xx, 0),
@@ -635,17 +666,21 @@ try {
     "workerd restarts": memory.restarts,
   };
   const errorCount = Object.values(errorKinds).reduce((a2, b) => a2 + b, 0);
+  if (hottest) {
+    console.log(`  CPU profile of the worker during the mixed load: ${PROFILE}; hottest functions (self time):`);
+    for (const h of hottest) console.log(`    ${(100 * h.share).toFixed(1).padStart(5)} %  ${String(h.ms).padStart(6)} ms  ${h.fn}`);
+  }
   console.log(`  errors: ${errorCount} (${Object.entries(errorKinds).map(([k, n]) => `${k} ${n}`).join(", ")}); load average at the end ${loadAtEnd}`);
   for (const line of live.errors.slice(0, 5)) console.log(`    live: ${line}`);
   for (const line of campaign.readErrors.slice(0, 3)) console.log(`    campaign read: ${line}`);
   if (fakes.failure()) console.log(`    fakes: ${fakes.failure()}`);
   failed = errorCount > 0;
   // A failing run shows what the worker printed: usually the explanation (a crash, an overloaded object).
-  if (failed) console.error(`--- wrangler dev output (tail) ---\n${worker.output().slice(-4000)}`);
+  if (failed) console.error(`--- the worker's output (tail) ---\n${worker.output().slice(-4000)}`);
 
   if (RECORD) {
     const errorsSeen = Object.entries(errorKinds).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(", ");
-    const notes = [errorsSeen && `errors: ${errorsSeen}`, `load average ${loadAtStart} at start, ${loadAtEnd} at end`, process.env.LOAD_NOTES].filter(Boolean).join("; ");
+    const notes = [errorsSeen && `errors: ${errorsSeen}`, `load average ${loadAtStart} at start, ${loadAtEnd} at end`, ENGINE === "wrangler" && "under wrangler dev", process.env.LOAD_NOTES].filter(Boolean).join("; ");
     record([
       new Date().toISOString().slice(0, 16).replace("T", " "),
       machine(),
@@ -662,7 +697,7 @@ try {
     console.log(`  recorded in ${path.relative(root, RESULTS)}`);
   }
 } catch (error) {
-  console.error(`${error?.stack ?? error}\n--- wrangler dev output (tail) ---\n${worker.output().slice(-4000)}`);
+  console.error(`${error?.stack ?? error}\n--- the worker's output (tail) ---\n${worker.output().slice(-4000)}`);
   failed = true;
 } finally {
   clearInterval(memoryTimer);

@@ -3,8 +3,9 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 
 /**
- * The workerd processes of the `wrangler dev` started on `port` by this process: its command line
- * names the build directory, bench/.data/build-<port>-<our pid>, and workerd runs below it.
+ * The workerd processes of the worker started on `port` by this process: below the `wrangler dev`
+ * whose command line names the build directory, bench/.data/build-<port>-<our pid>, or (engine
+ * "workerd") started by this process itself through Miniflare.
  */
 export function workerdPids(port) {
   if (!existsSync("/proc/self/stat")) return [];
@@ -17,7 +18,9 @@ export function workerdPids(port) {
       // Gone meanwhile.
     }
   }
-  const ours = new Set(procs.filter((p) => p.cmd.includes(`build-${port}-${process.pid}`) && p.cmd.includes("wrangler")).map((p) => p.pid));
+  const ours = new Set(
+    procs.filter((p) => (p.cmd.includes(`build-${port}-${process.pid}`) && p.cmd.includes("wrangler")) || (p.ppid === process.pid && p.cmd.includes("workerd"))).map((p) => p.pid),
+  );
   for (let grew = true; grew; ) {
     grew = false;
     for (const p of procs) if (!ours.has(p.pid) && ours.has(p.ppid)) grew = Boolean(ours.add(p.pid));
@@ -42,6 +45,20 @@ export function openFds(pids) {
   return pids.map((pid) => {
     try {
       return readdirSync(`/proc/${pid}/fd`).length;
+    } catch {
+      return 0;
+    }
+  });
+}
+
+/** CPU time (user + system) each process has used so far, in seconds (0 for one that has gone). */
+export function cpuSeconds(pids) {
+  return pids.map((pid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      // utime and stime are fields 14 and 15 of /proc/<pid>/stat, in clock ticks (100 a second on Linux).
+      return (Number(fields[11]) + Number(fields[12])) / 100;
     } catch {
       return 0;
     }

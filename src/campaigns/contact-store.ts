@@ -170,13 +170,23 @@ export class ContactStore {
     for (const name of COUNTER_NAMES) sql.exec("INSERT OR IGNORE INTO counters (name, value) VALUES (?, 0)", name);
   }
 
+  /**
+   * The meta rows as stored (JSON), read from SQLite once: the campaign reads its record and
+   * dispatch state many times per alarm and per call update, and only this store writes them.
+   * Each read parses afresh, so a caller may change what it got without touching the cache.
+   */
+  #meta = new Map<string, string | undefined>();
+
   getMeta<T>(key: string): T | undefined {
-    const row = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0];
-    return row ? (JSON.parse(row.value) as T) : undefined;
+    if (!this.#meta.has(key)) this.#meta.set(key, this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0]?.value);
+    const value = this.#meta.get(key);
+    return value === undefined ? undefined : (JSON.parse(value) as T);
   }
 
   setMeta(key: string, value: unknown): void {
-    this.sql.exec("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", key, JSON.stringify(value));
+    const json = JSON.stringify(value);
+    this.sql.exec("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", key, json);
+    this.#meta.set(key, json);
   }
 
   /**

@@ -7,8 +7,16 @@ import * as schema from "./schema";
 
 export type Database = DrizzleD1Database<typeof schema>;
 
+/**
+ * One drizzle instance per D1 binding for the isolate's life: building one walks the whole schema
+ * (its relational config), which under load was the worker's hottest code (bench/load's CPU profile).
+ */
+const databases = new WeakMap<D1Database, Database>();
+
 export function openDatabase(d1: D1Database): Database {
-  return drizzle(d1, { schema });
+  let db = databases.get(d1);
+  if (!db) databases.set(d1, (db = drizzle(d1, { schema })));
+  return db;
 }
 
 /** Any table that belongs to an organization. */

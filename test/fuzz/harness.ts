@@ -1,9 +1,9 @@
 import { Validator, type Schema } from "@cfworker/json-schema";
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { toBase64 } from "../../src/lib/crypto";
-import { adminFetch, BASE, CATALOGUE_VOICE_ID, newOrg, rawFetch, type ApiClient, type ApiResponse } from "../helpers/api";
+import { adminFetch, BASE, CATALOGUE_VOICE_ID, dispatch, newOrg, rawFetch, type ApiClient, type ApiResponse } from "../helpers/api";
 import { eventually } from "../helpers/eventually";
 import {
   arbitraryFor,
@@ -26,9 +26,8 @@ import {
  * schemas). Every answer must be < 500, JSON, documented for its status and valid against that
  * status's schema; org B never sees or touches org A's objects. `npm run fuzz` runs it longer.
  *
- * The operations are split into groups, one test file each (contract-*.test.ts): requests made
- * from one workerd test isolate get slower the more it has made (measured: /health goes from
- * ~20 ms to ~200 ms after 900 calls), so each file keeps its isolate's count small.
+ * The operations are split into groups, one test file each (contract-*.test.ts), so one group can
+ * run alone; requests go through test/helpers/api.ts `dispatch` (see there why not exports.default).
  */
 const SEED = Number(env.FUZZ_SEED || 424242);
 // Random requests per operation on top of the ~30 fixed cases; `npm run fuzz` raises it.
@@ -288,7 +287,7 @@ async function send(op: Operation, req: FuzzRequest) {
     headers["content-type"] = req.contentType ?? "application/json";
   }
   // Not rawFetch: the checks need the exact text (for leaks) and the content type.
-  const answer = exports.default.fetch(new Request(url, { method: op.method, headers, body })).then(async (r) => ({ res: r, text: await r.text() }));
+  const answer = dispatch(new Request(url, { method: op.method, headers, body })).then(async (r) => ({ res: r, text: await r.text() }));
   // A request that never answers is a finding too (and must not stall the rest of the run).
   const timedOut = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), REQUEST_TIMEOUT_MS));
   const answered = await Promise.race([answer, timedOut]);
