@@ -680,7 +680,7 @@ try {
 
   if (RECORD) {
     const errorsSeen = Object.entries(errorKinds).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(", ");
-    const notes = [errorsSeen && `errors: ${errorsSeen}`, `load average ${loadAtStart} at start, ${loadAtEnd} at end`, ENGINE === "wrangler" && "under wrangler dev", process.env.LOAD_NOTES].filter(Boolean).join("; ");
+    const notes = [errorsSeen && `errors: ${errorsSeen}`, `workerd CPU ${((100 * cpuUsed) / loadSeconds).toFixed(0)} % of one core under the mixed load`, `load average ${loadAtStart} at start, ${loadAtEnd} at end`, ENGINE === "wrangler" && "under wrangler dev", process.env.LOAD_NOTES].filter(Boolean).join("; ");
     record([
       new Date().toISOString().slice(0, 16).replace("T", " "),
       machine(),
