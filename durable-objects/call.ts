@@ -5,6 +5,7 @@ import { inArray } from "drizzle-orm";
 import { addDncNumber } from "../src/db/dnc";
 import { agents, calls, phoneNumbers, tools, voices } from "../src/db/schema";
 import { openAuthTokens } from "../src/db/tool-auth-tokens";
+import { openLlmApiKey } from "../src/db/llm-api-key";
 import { OPT_OUT_REASON } from "../src/domain/dnc";
 import { openDatabase, TenantDb } from "../src/db/tenant";
 import {
@@ -1136,7 +1137,7 @@ export class CallDO extends DurableObject<Env> {
     if (!agent) throw new Error(`agent ${spec.agentId} no longer exists`);
     const voice = await tenant.find(voices, agent.voiceId, { shared: true });
     if (!voice) throw new Error(`voice ${agent.voiceId} of agent ${agent.id} no longer exists`);
-    return voiceSessionConfig(agent, voice, call, this.env, await this.#agentTools(tenant, agent.toolIds));
+    return voiceSessionConfig(agent, voice, call, this.env, await this.#agentTools(tenant, agent.toolIds), await openLlmApiKey(this.env, agent.llm));
   }
 
   /** The agent's tools in its order, with their keys opened (a tool deleted since is left out). */

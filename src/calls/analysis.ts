@@ -1,5 +1,6 @@
 import { and, asc, eq, lt } from "drizzle-orm";
 import { callContact, refineContactOutcome } from "../db/call-contacts";
+import { openLlmApiKey } from "../db/llm-api-key";
 import { agents, calls, events } from "../db/schema";
 import { TenantDb, type Database } from "../db/tenant";
 import { AGENT_DEFAULTS } from "../domain/agents";
@@ -13,6 +14,8 @@ import {
   type CallAnalysis,
 } from "../domain/call-analysis";
 import type { EndReason } from "../domain/calls";
+import { llmEndpoint } from "../domain/llm-endpoint";
+import { urlPolicyFor } from "../domain/url-safety";
 import type { Clock } from "../lib/clock";
 import { ProviderError } from "../voice/providers/errors";
 import { completeJson } from "../voice/providers/chat-completion";
@@ -152,11 +155,14 @@ export async function runCallAnalysis(db: Database, env: Env, clock: Clock, call
     endReason: row.endReason as EndReason | null,
     durationSeconds: row.durationSeconds,
   });
-  const llm = {
-    baseUrl: agent?.llm.base_url || env.OPENAI_BASE_URL,
-    apiKey: env.OPENAI_API_KEY,
-    model: agent?.llm.model || AGENT_DEFAULTS.llm.model,
-  };
+  // The same server and key as the agent's calls (src/domain/llm-endpoint.ts): a refusal will not pass on a retry.
+  const endpoint = llmEndpoint(
+    { baseUrl: agent?.llm.base_url, apiKey: agent ? await openLlmApiKey(env, agent.llm) : undefined },
+    { baseUrl: env.OPENAI_BASE_URL, apiKey: env.OPENAI_API_KEY },
+    urlPolicyFor(env),
+  );
+  if (!endpoint.ok) return failed(`The analysis model could not be used: ${endpoint.reason}`);
+  const llm = { baseUrl: endpoint.baseUrl, apiKey: endpoint.apiKey, model: agent?.llm.model || AGENT_DEFAULTS.llm.model };
 
   try {
     const first = await completeJson({ ...llm, messages });

@@ -130,7 +130,8 @@ export const agents = sqliteTable(
     successCriteria: text("success_criteria"),
     /** Post-call analysis: a JSON Schema (type object) of the structured data taken from each call. */
     analysisSchema: text("analysis_schema", { mode: "json" }).$type<Record<string, unknown>>(),
-    llm: text("llm", { mode: "json" }).$type<{ provider: "openai"; model: string; base_url?: string | null }>().notNull(),
+    /** `api_key_encrypted`: the agent's own LLM key, sealed (src/db/llm-api-key.ts), never returned. */
+    llm: text("llm", { mode: "json" }).$type<{ provider: "openai"; model: string; base_url?: string | null; api_key_encrypted?: string }>().notNull(),
     stt: text("stt", { mode: "json" })
       .$type<{ provider: "deepgram" | "openai"; model: string; endpointing_ms?: number; language?: string | null }>()
       .notNull(),

@@ -1,6 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from "../db/idempotency";
-import { sha256Hex } from "../lib/crypto";
+import { decryptSecret, encryptSecret, sha256Hex } from "../lib/crypto";
 import { ApiError } from "../lib/errors";
 import type { AppEnv } from "../lib/types";
 
@@ -31,6 +31,9 @@ async function fingerprint(method: string, route: string, body: string): Promise
  * response is stored for 24 h; a retry with the same body replays it, a different body is 422
  * `idempotency_key_reused`, and a retry while the first is still running is 409.
  * Failed requests store nothing, so retrying them is safe.
+ *
+ * The stored body is sealed with ENCRYPTION_KEY: some creates answer with a secret shown once (a
+ * new API key, a webhook signing secret, a web-call token), which must not sit in D1 in the clear.
  */
 export const idempotent = createMiddleware<AppEnv>(async (c, next) => {
   const key = c.req.header("idempotency-key") ?? c.req.header("x-idempotency-key");
@@ -59,7 +62,7 @@ export const idempotent = createMiddleware<AppEnv>(async (c, next) => {
         headers: { "Retry-After": "1" },
       });
     }
-    return new Response(existing.responseBody, {
+    return new Response(await openStoredResponse(existing.responseBody, c.env.ENCRYPTION_KEY, c.get("requestId"), route), {
       status: existing.responseStatus,
       headers: { "Content-Type": "application/json", "Idempotent-Replayed": "true" },
     });
@@ -67,8 +70,20 @@ export const idempotent = createMiddleware<AppEnv>(async (c, next) => {
 
   await next();
   if (c.res.status >= 200 && c.res.status < 300) {
-    await completeIdempotencyKey(db, orgId, route, key, c.res.status, await c.res.clone().text());
+    const sealed = await encryptSecret(await c.res.clone().text(), c.env.ENCRYPTION_KEY);
+    await completeIdempotencyKey(db, orgId, route, key, c.res.status, sealed);
   } else {
     await releaseIdempotencyKey(db, orgId, route, key);
   }
 });
+
+/** The stored response, opened; a row that does not open (another ENCRYPTION_KEY, a damaged row) is a server error, never replayed as is. */
+async function openStoredResponse(sealed: string | null, encryptionKey: string, requestId: string, route: string): Promise<string> {
+  try {
+    if (sealed === null) throw new Error("no stored body");
+    return await decryptSecret(sealed, encryptionKey);
+  } catch (error) {
+    console.error(JSON.stringify({ level: "error", message: "idempotency: stored response cannot be opened", request_id: requestId, route, error: String(error) }));
+    throw new ApiError("internal_error", "The stored response of this idempotency key cannot be replayed; retry with a new key");
+  }
+}

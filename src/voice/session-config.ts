@@ -9,6 +9,9 @@ import { fillTemplate } from "../domain/templating";
 import type { TransferDestination } from "../domain/tool-calls";
 import type { VoicemailAction } from "../domain/voicemail";
 import type { ToolDefinition } from "../domain/tools";
+import { llmEndpoint } from "../domain/llm-endpoint";
+import { urlPolicyFor } from "../domain/url-safety";
+import { ProviderError } from "./providers/errors";
 import { openaiSttModel } from "./providers/openai-stt";
 
 export type TtsProvider = "elevenlabs" | "deepgram" | "cartesia" | "openai";
@@ -37,7 +40,11 @@ export interface VoiceSessionConfig {
   /** Spoken as is when the agent speaks first; null lets the LLM open the call. */
   greeting: string | null;
   firstSpeaker: "agent" | "user";
-  llm: { baseUrl: string; model: string; temperature: number };
+  /**
+   * The agent's LLM server (also its OpenAI-compatible STT) and the key it gets (src/domain/llm-endpoint.ts);
+   * `refused`: why it may not be used, which ends the call with provider_error when it is first needed.
+   */
+  llm: { baseUrl: string; apiKey: string | undefined; refused: string | null; model: string; temperature: number };
   stt: { provider: "deepgram" | "openai"; model: string; endpointingMs: number; language: string | null };
   voice: { provider: TtsProvider; voiceId: string; language: string | null };
   inactivityTimeoutMs: number;
@@ -72,17 +79,23 @@ type AgentRow = typeof agents.$inferSelect;
 type VoiceRow = Pick<typeof voices.$inferSelect, "provider" | "providerVoiceId" | "language">;
 type CallRow = Pick<typeof calls.$inferSelect, "variables" | "settings"> & { direction?: (typeof calls.$inferSelect)["direction"] };
 
-export function voiceSessionConfig(agent: AgentRow, voice: VoiceRow, call: CallRow, env: { OPENAI_BASE_URL: string }, tools: CallTool[] = []): VoiceSessionConfig {
+type LlmEnv = { OPENAI_BASE_URL: string; OPENAI_API_KEY?: string; SIMULATOR_ENABLED?: string };
+
+/** `llmApiKey`: the agent's own key, opened from `llm.api_key_encrypted`. */
+export function voiceSessionConfig(agent: AgentRow, voice: VoiceRow, call: CallRow, env: LlmEnv, tools: CallTool[] = [], llmApiKey?: string): VoiceSessionConfig {
   const variables = call.variables ?? {};
   // A per-call greeting (call_settings.greeting) replaces the agent's.
   const callGreeting = typeof call.settings?.greeting === "string" ? call.settings.greeting : null;
   const greeting = callGreeting ?? agent.greeting;
+  const endpoint = llmEndpoint({ baseUrl: agent.llm.base_url, apiKey: llmApiKey }, { baseUrl: env.OPENAI_BASE_URL, apiKey: env.OPENAI_API_KEY }, urlPolicyFor(env));
   return {
     systemPrompt: fillTemplate(agent.systemPrompt, variables),
     greeting: greeting && greeting.trim() ? fillTemplate(greeting, variables) : null,
     firstSpeaker: agent.firstSpeaker,
     llm: {
-      baseUrl: (agent.llm.base_url || env.OPENAI_BASE_URL).replace(/\/+$/, ""),
+      baseUrl: endpoint.ok ? endpoint.baseUrl : (agent.llm.base_url || env.OPENAI_BASE_URL).replace(/\/+$/, ""),
+      apiKey: endpoint.ok ? endpoint.apiKey : undefined,
+      refused: endpoint.ok ? null : endpoint.reason,
       model: agent.llm.model || agent.model,
       temperature: agent.temperature,
     },
@@ -112,4 +125,10 @@ export function voiceSessionConfig(agent: AgentRow, voice: VoiceRow, call: CallR
 function bargeInOptions(stored: AgentRow["interruption"]): BargeInOptions {
   const settings = agentInterruption(stored);
   return { enabled: settings.enabled, minWords: settings.min_words, minSpeechMs: settings.min_speech_ms };
+}
+
+/** The key for the agent's LLM server at the moment it is used; a refused endpoint throws (the call ends with provider_error). */
+export function llmApiKey(config: VoiceSessionConfig, stage: "llm" | "stt"): string | undefined {
+  if (config.llm.refused) throw new ProviderError(stage, "openai", config.llm.refused);
+  return config.llm.apiKey;
 }

@@ -53,7 +53,7 @@ import { ProviderError } from "./providers/errors";
 import { streamChat, type ChatMessage } from "./providers/llm";
 import { transcribeUtterance } from "./providers/openai-stt";
 import { synthesizeMulaw, type TtsEnv } from "./providers/tts";
-import type { CallTool, VoiceSessionConfig } from "./session-config";
+import { llmApiKey, type CallTool, type VoiceSessionConfig } from "./session-config";
 import { bargeInDecision, heardSoFar, joinSpoken, transcriptTurn, turnLatency, type LatencyMarks, type SentClause } from "./session-rules";
 import type { ToolCallRecord, VoiceStore } from "./session-store";
 import { ClauseSplitter, splitClauses } from "./sentences";
@@ -458,7 +458,7 @@ export class VoiceSession {
         ? ""
         : await transcribeUtterance({
             baseUrl: config.llm.baseUrl,
-            apiKey: this.#options.env.OPENAI_API_KEY,
+            apiKey: llmApiKey(config, "stt"),
             model: config.stt.model,
             language: config.stt.language,
             audio: utterance.audio,
@@ -646,7 +646,7 @@ export class VoiceSession {
       let calls: AssembledToolCall[] = [];
       for await (const event of streamChat({
         baseUrl: config.llm.baseUrl,
-        apiKey: this.#options.env.OPENAI_API_KEY,
+        apiKey: llmApiKey(config, "llm"),
         model: config.llm.model,
         temperature: config.llm.temperature,
         messages,

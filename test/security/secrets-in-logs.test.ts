@@ -516,6 +516,30 @@ describe("at call time", () => {
     expectNoLeaks();
   });
 
+  it("never returns or logs an agent's own LLM key (llm.api_key); only the agent's server gets it", async () => {
+    const { client } = await bootstrapOrg("Own LLM org");
+    const ownKey = secret("an agent's llm.api_key", unique("sk-own-"));
+    // Another origin than OPENAI_BASE_URL (same fake): the agent's key goes there, the platform's never.
+    const llm = { provider: "openai", model: "gpt-4o-mini", base_url: `${FAKES.replace("127.0.0.1", "localhost")}/v1` };
+    const created = await client.post("/agents", { name: "Own LLM", voice_id: VOICES.elevenlabs, system_prompt: "Hello", llm: { ...llm, api_key: ownKey } });
+    expect(created.status).toBe(201);
+    expect(created.body.data.llm.has_api_key).toBe(true);
+    const id = created.body.data.id as string;
+    await client.get(`/agents/${id}`);
+    await client.get("/agents");
+    expect((await client.patch(`/agents/${id}`, { llm: { ...llm, model: "gpt-4.1" } })).body.data.llm.has_api_key).toBe(true);
+
+    // On a call the agent's server refuses the key (the fake knows only the platform's): logged without it.
+    const { org, callId } = await answeredCall(clock, { greeting: null, llm: { ...llm, api_key: ownKey } });
+    registerOrgKey(org);
+    const twilio = await connectMedia(callId);
+    const ended = await eventually(async () => (await api(org.apiKey).get(`/calls/${callId}`)).body.data, (c) => c.status !== "in_progress", "the call to end");
+    expect(ended.end_reason).toBe("provider_error");
+    await loggedLine('"message":"ending the call: provider_error"', callId, "401");
+    await twilio.waitForClose();
+    expectNoLeaks();
+  });
+
   it("never logs a web call's token, nor returns it after the call is created", async () => {
     const { client } = await bootstrapOrg("Web call org");
     const agent = await client.post("/agents", {

@@ -1,10 +1,12 @@
 import { asc, desc, eq, inArray, or, sql, type SQLWrapper } from "drizzle-orm";
+import { sealLlmApiKey } from "../../db/llm-api-key";
 import { agents, knowledgeBases, phoneNumbers, tools, voices } from "../../db/schema";
 import type { TenantDb } from "../../db/tenant";
 import { AGENT_DEFAULTS, agentInterruption, checkDuration, checkTemplate, parseSeconds, uniqueIds, type FieldProblem } from "../../domain/agents";
 import { checkAnalysisSchema } from "../../domain/call-analysis";
 import { templateVariables } from "../../domain/templating";
 import { normalizeTransferDestination, type TransferDestination } from "../../domain/tool-calls";
+import { checkOutboundUrl, urlPolicyFor } from "../../domain/url-safety";
 import type { VoicemailSettings } from "../../domain/voicemail";
 import { ok, okList } from "../../lib/envelope";
 import { invalidField, notFound } from "../../lib/errors";
@@ -40,7 +42,8 @@ function agentView(row: AgentRow, voiceName: string | null, numbers: { inbound: 
     inactivity_message: row.inactivityMessage,
     interruption: agentInterruption(row.interruption),
     max_duration_message: row.maxDurationMessage,
-    llm: row.llm,
+    // The agent's own key is write-only: only whether there is one goes out.
+    llm: { provider: row.llm.provider, model: row.llm.model, base_url: row.llm.base_url ?? null, has_api_key: Boolean(row.llm.api_key_encrypted) },
     stt: row.stt,
     voicemail: row.voicemail ? { action: row.voicemail.action, message: row.voicemail.message ?? null } : null,
     transfer_destinations: row.transferDestinations ?? [],
@@ -130,7 +133,7 @@ async function checkReferences(tenant: TenantDb, refs: { voiceId?: string; toolI
 }
 
 /** Shared validation of the fields a create or an update may carry, beyond what zod checks. */
-function checkAgentFields(input: UpdateAgentInput) {
+function checkAgentFields(input: UpdateAgentInput, env: { SIMULATOR_ENABLED?: string }) {
   if (input.max_duration !== undefined) fail(checkDuration("max_duration", parseSeconds(input.max_duration)));
   if (input.join_timeout !== undefined) fail(checkDuration("join_timeout", parseSeconds(input.join_timeout)));
   fail(checkTemplate("system_prompt", input.system_prompt));
@@ -145,6 +148,23 @@ function checkAgentFields(input: UpdateAgentInput) {
     fail(checkTemplate("voicemail.message", input.voicemail.message));
   }
   if (input.analysis_schema) fail(checkAnalysisSchema(input.analysis_schema));
+  // The worker fetches base_url with the agent's key: the same outbound policy as webhook and tool URLs.
+  if (input.llm?.base_url) {
+    const checked = checkOutboundUrl(input.llm.base_url, urlPolicyFor(env));
+    if (!checked.ok) throw invalidField("llm.base_url", checked.reason);
+  }
+}
+
+type StoredLlm = AgentRow["llm"];
+
+/**
+ * The stored `llm` for the settings sent: `api_key` sealed; omitted keeps the stored key (like
+ * any field not sent), null removes it.
+ */
+async function storedLlm(env: { ENCRYPTION_KEY: string }, input: NonNullable<UpdateAgentInput["llm"]>, current: StoredLlm | null): Promise<StoredLlm> {
+  const { api_key, ...settings } = input;
+  const sealed = api_key === undefined ? current?.api_key_encrypted : api_key === null ? undefined : await sealLlmApiKey(env, api_key);
+  return sealed ? { ...settings, api_key_encrypted: sealed } : settings;
 }
 
 /** The stored transfer destinations: each checked and normalized (E.164), listed once. */
@@ -195,7 +215,7 @@ export const getAgent: AppRouteHandler<typeof routes.getAgent> = async (c) => {
 
 export const createAgent: AppRouteHandler<typeof routes.createAgent> = async (c) => {
   const input: CreateAgentInput = c.req.valid("json");
-  checkAgentFields(input);
+  checkAgentFields(input, c.env);
   const tenant = c.get("tenant");
   const toolIds = uniqueIds(input.tools ?? []);
   const knowledgeBaseIds = uniqueIds(input.knowledge_bases ?? input.knowledge_base_ids ?? []);
@@ -203,7 +223,7 @@ export const createAgent: AppRouteHandler<typeof routes.createAgent> = async (c)
 
   const now = c.get("clock").now();
   const at = new Date(now).toISOString();
-  const llm = input.llm ?? { ...AGENT_DEFAULTS.llm, model: input.model ?? AGENT_DEFAULTS.llm.model };
+  const llm = input.llm ? await storedLlm(c.env, input.llm, null) : { ...AGENT_DEFAULTS.llm, model: input.model ?? AGENT_DEFAULTS.llm.model };
   const [row] = await tenant
     .insert(agents, {
       id: newId(now),
@@ -245,14 +265,14 @@ export const updateAgent: AppRouteHandler<typeof routes.updateAgent> = async (c)
   const input: UpdateAgentInput = c.req.valid("json");
   const tenant = c.get("tenant");
   const current = await tenant.get(agents, id, "Agent");
-  checkAgentFields(input);
+  checkAgentFields(input, c.env);
   const toolIds = input.tools === undefined ? undefined : uniqueIds(input.tools);
   const kbInput = input.knowledge_bases ?? input.knowledge_base_ids;
   const knowledgeBaseIds = kbInput === undefined ? undefined : uniqueIds(kbInput);
   await checkReferences(tenant, { voiceId: input.voice_id, toolIds, knowledgeBaseIds });
 
   // `model` is shorthand for `llm.model`; an explicit `llm` wins.
-  const llm = input.llm ?? (input.model !== undefined ? { ...current.llm, model: input.model } : undefined);
+  const llm = input.llm ? await storedLlm(c.env, input.llm, current.llm) : input.model !== undefined ? { ...current.llm, model: input.model } : undefined;
   const [row] = await tenant
     .update(agents, id, {
       name: input.name,

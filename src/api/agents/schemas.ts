@@ -10,16 +10,34 @@ const Seconds = z
   .union([z.number().int().min(0), z.string().regex(/^\d+s$/, 'Must be whole seconds, e.g. 30 or "30s"')])
   .openapi({ example: 1800, description: 'Seconds, as an integer or a string like "1800s"' });
 
+const LlmProvider = z.literal("openai").openapi({ description: "Any OpenAI-compatible chat-completions server" });
+const LlmModel = z.string().trim().min(1).max(200).openapi({ example: "gpt-4o-mini" });
+
 const LlmSettings = z
   .object({
-    provider: z.literal("openai").openapi({ description: "Any OpenAI-compatible chat-completions server" }),
-    model: z.string().trim().min(1).max(200).openapi({ example: "gpt-4o-mini" }),
+    provider: LlmProvider,
+    model: LlmModel,
     base_url: z.url({ protocol: /^https?$/ }).max(2048).nullable().optional().openapi({
-      description: "Overrides OPENAI_BASE_URL for this agent (include the /v1 suffix)",
+      description:
+        "Overrides OPENAI_BASE_URL for this agent (include the /v1 suffix). Must be https with a public host, as webhook and tool URLs. The platform's own key is sent only to OPENAI_BASE_URL's origin: another server gets the agent's `api_key`, or no Authorization header when it has none",
       example: "https://api.openai.com/v1",
+    }),
+    api_key: z.string().trim().min(1).max(500).nullable().optional().openapi({
+      description:
+        "Write-only: the key sent as `Authorization: Bearer` to this agent's LLM server (stored encrypted, never returned; responses show `has_api_key`). On update, omitted keeps the stored key and `null` removes it",
+      example: "sk-…",
     }),
   })
   .openapi("LlmSettings");
+
+const LlmSettingsView = z
+  .object({
+    provider: LlmProvider,
+    model: LlmModel,
+    base_url: z.string().nullable().optional().openapi({ description: "The agent's LLM server; absent or null: OPENAI_BASE_URL" }),
+    has_api_key: z.boolean().openapi({ description: "Whether the agent has its own `api_key` (the key itself is never returned)" }),
+  })
+  .openapi("LlmSettingsView");
 
 const SttSettings = z
   .object({
@@ -193,7 +211,7 @@ export const AgentSchema = z
     inactivity_message: z.string().nullable(),
     interruption: z.object({ enabled: z.boolean(), min_words: z.number().int(), min_speech_ms: z.number().int() }),
     max_duration_message: z.string().nullable(),
-    llm: LlmSettings,
+    llm: LlmSettingsView,
     stt: SttSettings,
     voicemail: z.object({ action: z.enum(VOICEMAIL_ACTIONS), message: z.string().nullable() }).nullable(),
     transfer_destinations: z.array(z.object({ destination: z.string(), description: z.string().nullable() })),

@@ -11,6 +11,7 @@ import { postChatCompletions } from "./llm";
 export interface JsonCompletionRequest {
   /** Includes `/v1`, as every OpenAI-compatible server expects (DESIGN.md). */
   baseUrl: string;
+  /** Undefined: no Authorization header (src/domain/llm-endpoint.ts decides). */
   apiKey: string | undefined;
   model: string;
   messages: { role: "system" | "user" | "assistant"; content: string }[];
@@ -31,7 +32,6 @@ const DEFAULT_TIMEOUT_MS = 60_000;
  * 429/5xx from a request that will never succeed), without one for a network failure or timeout.
  */
 export async function completeJson(request: JsonCompletionRequest): Promise<JsonCompletion> {
-  if (!request.apiKey) throw new ProviderError("llm", "openai", "no API key configured (OPENAI_API_KEY)", 401);
   let res: Response;
   try {
     res = await postChatCompletions(

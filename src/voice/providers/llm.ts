@@ -23,6 +23,7 @@ export type ChatMessage =
 export interface ChatRequest {
   /** Includes `/v1`, as every OpenAI-compatible server expects (DESIGN.md). */
   baseUrl: string;
+  /** Undefined: no Authorization header (a self-hosted server; src/domain/llm-endpoint.ts decides). */
   apiKey: string | undefined;
   model: string;
   temperature: number;
@@ -36,18 +37,19 @@ export interface ChatRequest {
   toolChoice?: "auto" | "none";
 }
 
-/** POSTs a chat-completions request to an OpenAI-compatible server (streaming or not). */
-export function postChatCompletions(baseUrl: string, apiKey: string, body: Record<string, unknown>, signal: AbortSignal): Promise<Response> {
+/** POSTs a chat-completions request to an OpenAI-compatible server (streaming or not); without a key, with no Authorization header. */
+export function postChatCompletions(baseUrl: string, apiKey: string | undefined, body: Record<string, unknown>, signal: AbortSignal): Promise<Response> {
   return fetch(`${baseUrl.replace(/\/+$/, "")}/chat/completions`, {
     method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${apiKey}` },
+    headers: { "content-type": "application/json", ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) },
     body: JSON.stringify(body),
+    // The base URL may be an agent's (checked by the URL policy): a redirect could lead past that check, so it is an error answer.
+    redirect: "manual",
     signal,
   });
 }
 
 export async function* streamChat(request: ChatRequest): AsyncGenerator<LlmStreamEvent> {
-  if (!request.apiKey) throw new ProviderError("llm", "openai", "no API key configured (OPENAI_API_KEY)");
   let res: Response;
   try {
     res = await postChatCompletions(

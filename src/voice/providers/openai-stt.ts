@@ -66,7 +66,6 @@ const DEFAULT_TIMEOUT_MS = 15_000;
 
 /** The transcribed text (trimmed; empty when the model heard no words). */
 export async function transcribeUtterance(request: TranscriptionRequest): Promise<string> {
-  if (!request.apiKey) throw new ProviderError("stt", "openai", "no API key configured (OPENAI_API_KEY)");
   const url = `${request.baseUrl.replace(/\/+$/, "")}/audio/transcriptions`;
   const wav = monoWavFromMulaw(request.audio);
   const language = openaiSttLanguage(request.language);
@@ -106,8 +105,10 @@ async function attemptOnce(url: string, request: TranscriptionRequest, form: For
   try {
     const res = await fetch(url, {
       method: "POST",
-      headers: { authorization: `Bearer ${request.apiKey}` },
+      headers: request.apiKey ? { authorization: `Bearer ${request.apiKey}` } : {},
       body: form,
+      // The base URL may be an agent's: a redirect could lead past the URL policy, so it is an error answer.
+      redirect: "manual",
       signal: controller.signal,
     });
     if (!res.ok) return await providerHttpError("stt", "openai", "audio transcriptions", res);
