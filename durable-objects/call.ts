@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { z } from "zod";
-import { carrierFor, openCredentials } from "../src/carriers";
+import { CarrierError, carrierFor, openCredentials } from "../src/carriers";
 import { inArray } from "drizzle-orm";
 import { addDncNumber } from "../src/db/dnc";
 import { agents, calls, phoneNumbers, tools, voices } from "../src/db/schema";
@@ -72,10 +72,11 @@ export interface CallSpec {
   metadata: Record<string, string>;
 }
 
+/** `dial_unconfirmed`: the dial request timed out; unless the carrier reports the call by then, it was not placed. */
 /** `inactivity`: the caller has been silent for the agent's inactivity_timeout (armed by the voice loop). */
 /** `wrap_up`: max_duration is near, the agent says goodbye (then ends the call; `max_duration` is the hard stop). */
 /** `voicemail`: a machine answered and the agent leaves a message; past this the call ends anyway. */
-type TimerKind = "dial" | "ring_timeout" | "wrap_up" | "max_duration" | "hangup_grace" | "simulator" | "inactivity" | "connect_timeout" | "voicemail";
+type TimerKind = "dial" | "dial_unconfirmed" | "ring_timeout" | "wrap_up" | "max_duration" | "hangup_grace" | "simulator" | "inactivity" | "connect_timeout" | "voicemail";
 interface Timer {
   kind: TimerKind;
   at: number;
@@ -96,6 +97,14 @@ interface Stored {
   /** A machine answered and the agent leaves a message: whether its greeting has ended (the beep). */
   voicemail?: { greetingEnded: boolean };
 }
+
+/**
+ * How long a call whose dial request timed out waits for the carrier's first callback (which
+ * names our call, so it is adopted) before it is taken as never placed: Twilio and Telnyx report
+ * `initiated` within seconds of creating a call. Redialling at once instead could ring the callee
+ * twice, as neither offers an idempotency key for call creation. (Never past the ring timeout.)
+ */
+const DIAL_CONFIRM_MS = 15_000;
 
 /** Slack past the longest a call can last, before its slot lease is presumed lost. */
 const LEASE_SLACK_MS = 5 * 60_000;
@@ -507,6 +516,12 @@ export class CallDO extends DurableObject<Env> {
   async carrierEvent(event: CarrierEvent) {
     const stored = await this.#load();
     if (!stored) return null;
+    // The carrier did place the call whose dial request timed out: adopt it (call.started, as a dial that answered).
+    const unconfirmed = stored.timers.some((t) => t.kind === "dial_unconfirmed");
+    if (unconfirmed && event.providerCallId && !stored.state.providerCallId && !isTerminal(stored.state.status)) {
+      stored.timers = stored.timers.filter((t) => t.kind !== "dial_unconfirmed");
+      await this.#commit(stored, markStarted(stored.state, event.providerCallId));
+    }
     const transition = applyCarrierEvent(stored.state, event);
     if (transition.state !== stored.state) await this.#commit(stored, transition);
     await this.#afterCarrierEvent(stored, event);
@@ -639,9 +654,16 @@ export class CallDO extends DurableObject<Env> {
         publicBaseUrl: this.env.PUBLIC_BASE_URL,
       }));
     } catch (error) {
+      if (error instanceof CarrierError && error.details?.timed_out === true) {
+        console.warn(JSON.stringify({ level: "warn", message: "dial timed out; waiting for the carrier's callbacks before taking it as failed", call_id: stored.spec.id, error: String(error) }));
+        stored.timers.push({ kind: "dial_unconfirmed", at: now + Math.min(DIAL_CONFIRM_MS, stored.spec.joinTimeoutSeconds * 1000) });
+        stored.timers.push({ kind: "ring_timeout", at: now + stored.spec.joinTimeoutSeconds * 1000 + RING_SLACK_MS });
+        await this.#save(stored);
+        return;
+      }
       console.error(JSON.stringify({ level: "error", message: "dial failed", call_id: stored.spec.id, error: String(error) }));
-      // The call never connected: whatever the carrier answered (5xx, timeout, refusal, bad
-      // credentials), that is a carrier_error; provider_error is for the voice loop's services.
+      // The call never connected: whatever the carrier answered (5xx, refusal, bad credentials),
+      // that is a carrier_error; provider_error is for the voice loop's services.
       await this.#commit(stored, endCall(stored.state, "carrier_error", now));
       return;
     }
@@ -679,6 +701,13 @@ export class CallDO extends DurableObject<Env> {
         case "voicemail":
           // The message could not be left in time (no media stream, a greeting that never ended).
           if (stored.state.status === "in_progress") await this.#endByAgent(stored, "voicemail", "a machine answered and the voicemail message could not be left in time");
+          break;
+        case "dial_unconfirmed":
+          // No word from the carrier since the dial timed out: it was not placed.
+          if (stored.state.status === "queued" && !stored.state.providerCallId) {
+            console.error(JSON.stringify({ level: "error", message: "dial failed: the carrier never reported the call after the request timed out", call_id: stored.spec.id }));
+            await this.#commit(stored, endCall(stored.state, "carrier_error", now));
+          }
           break;
         case "connect_timeout":
           // A browser call whose token expired unused: nobody came to the call.

@@ -43,7 +43,9 @@ export async function carrierFetch(
     const message = timedOut
       ? `${LABEL[provider]} did not answer within ${timeoutMs / 1000} s while ${DOING[operation]}`
       : `${LABEL[provider]} could not be reached while ${DOING[operation]}`;
-    throw new CarrierError(code, provider, operation, message);
+    // A request that timed out may well have reached the carrier and done its work (a call
+    // placed, a number bought): callers that must not do it twice read `timed_out`.
+    throw new CarrierError(code, provider, operation, message, timedOut ? { timed_out: true } : {});
   }
 }
 

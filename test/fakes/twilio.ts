@@ -35,9 +35,11 @@ import type { Fake, FakeRequest, FakeResponse } from "./server";
  * - purchase of a number ending `9999` → 400 code 21422 (not available).
  * - purchase ending `5000` → 500, nothing bought; ending `5001` → 500 after the number WAS bought.
  * - DELETE of a number ending `5005` → 500.
- * - `POST /__fakes/twilio/fail-calls {to, status?, count?, delay_ms?}`: the next `count` (default 1)
- *   call creations to `to` answer `status` (default 503) after `delay_ms`, creating no call (an
- *   outage, or with a delay past the client's timeout, a carrier that never answers).
+ * - `POST /__fakes/twilio/fail-calls {to, status?, count?, delay_ms?, create?}`: the next `count`
+ *   (default 1) call creations to `to` answer `status` (default 503) after `delay_ms`, creating no
+ *   call (an outage, or with a delay past the client's timeout, a carrier that never answers).
+ *   With `create: true` the call IS created, and answered 201 only after `delay_ms` (a carrier
+ *   slower than the client's timeout); `GET /__fakes/twilio/callbacks?to=` then finds its callbacks.
  */
 
 const ACCOUNTS: Record<string, string> = {
@@ -559,13 +561,18 @@ function inboundCall(request: FakeRequest): FakeResponse {
 }
 
 /** Outages scripted per destination by `POST /__fakes/twilio/fail-calls`. */
-const callRefusals = new Map<string, { status: number; count: number; delayMs: number }>();
+const callRefusals = new Map<string, { status: number; count: number; delayMs: number; create: boolean }>();
 
-async function scriptedCallRefusal(request: FakeRequest): Promise<FakeResponse | undefined> {
+async function scriptedCallRefusal(request: FakeRequest, accountSid: string): Promise<FakeResponse | undefined> {
   const to = formBody(request)?.get("To");
   const refusal = to ? callRefusals.get(to) : undefined;
   if (!to || !refusal) return undefined;
   if (--refusal.count <= 0) callRefusals.delete(to);
+  if (refusal.create) {
+    const created = createCall(request, accountSid);
+    await new Promise((resolve) => setTimeout(resolve, refusal.delayMs));
+    return created;
+  }
   if (refusal.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, refusal.delayMs));
   return twilioError(refusal.status, 20500, "Service Unavailable");
 }
@@ -587,7 +594,7 @@ async function handleAccount(request: FakeRequest, accountSid: string, rest: str
     }
   }
 
-  if (rest === "Calls.json" && request.method === "POST") return (await scriptedCallRefusal(request)) ?? createCall(request, accountSid);
+  if (rest === "Calls.json" && request.method === "POST") return (await scriptedCallRefusal(request, accountSid)) ?? createCall(request, accountSid);
   const callSid = /^Calls\/(CA[0-9a-f]{32})\.json$/.exec(rest)?.[1];
   if (callSid && request.method === "POST") return updateCall(request, accountSid, callSid);
 
@@ -624,14 +631,15 @@ export const twilioFake: Fake = {
   control(request) {
     const path = request.url.pathname;
     if (path === "/__fakes/twilio/callbacks" && request.method === "GET") {
-      const call = fakeCalls.get(request.url.searchParams.get("call") ?? "");
+      const to = request.url.searchParams.get("to");
+      const call = to ? [...fakeCalls.values()].reverse().find((c) => c.to === to) : fakeCalls.get(request.url.searchParams.get("call") ?? "");
       return call ? { status: 200, body: call.callbacks } : { status: 404, body: { error: "no such call" } };
     }
     if (path === "/__fakes/twilio/inbound" && request.method === "POST") return inboundCall(request);
     if (path === "/__fakes/twilio/fail-calls" && request.method === "POST") {
-      const { to, status = 503, count = 1, delay_ms: delayMs = 0 } = JSON.parse(request.body || "{}") as { to?: string; status?: number; count?: number; delay_ms?: number };
+      const { to, status = 503, count = 1, delay_ms: delayMs = 0, create = false } = JSON.parse(request.body || "{}") as { to?: string; status?: number; count?: number; delay_ms?: number; create?: boolean };
       if (!to) return { status: 400, body: { error: "to is required" } };
-      callRefusals.set(to, { status, count, delayMs });
+      callRefusals.set(to, { status, count, delayMs, create });
       return { status: 204 };
     }
     if (path === "/__fakes/twilio/sign" && request.method === "POST") {

@@ -1,9 +1,10 @@
+import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { fakeRequests } from "../helpers/api";
 import { eventually } from "../helpers/eventually";
 import { manualClockPerTest } from "../helpers/clock";
-import { carrierOrg } from "../call-carriers/helpers";
+import { callRecord, carrierOrg, deliver, type TwilioCallback } from "../call-carriers/helpers";
 import { tickCampaign } from "../batch-calls/helpers";
 import { auditOf, callRows, contactsOf, MINUTE, NY, runUntil, startCampaign } from "../batch-calls/engine-helpers";
 import { MONDAY_10AM_NY } from "../batch-calls/helpers";
@@ -25,7 +26,7 @@ async function dialsTo(to: string) {
   return requests.filter((r) => r.method === "POST" && r.path.endsWith("/Calls.json") && new URLSearchParams(r.body).get("To") === to);
 }
 
-async function failNextDials(to: string, options: { status?: number; delay_ms?: number; count?: number }) {
+async function failNextDials(to: string, options: { status?: number; delay_ms?: number; count?: number; create?: boolean }) {
   const res = await fetch(new URL("/__fakes/twilio/fail-calls", env.FAKES_CONTROL_URL), { method: "POST", body: JSON.stringify({ to, ...options }) });
   expect(res.status).toBe(204);
 }
@@ -82,5 +83,54 @@ describe("carrier failures while a campaign dials", () => {
     for (const contact of contacts) expect(contact.attempts_count).toBe(2);
     const dialled = (await auditOf(org, id)).filter((a) => a.decision === "dialled");
     expect(dialled).toHaveLength(4);
+  }, 60_000);
+
+  it("a dial that timed out although Twilio placed the call is adopted when the call's callbacks come: one call, never dialled twice", async () => {
+    const { org, agentId } = await carrierOrg("twilio");
+    const to = uniqueNewYorkNumber();
+    // Twilio creates the call but answers only after our client's 10 s timeout.
+    await failNextDials(to, { create: true, delay_ms: 11_000 });
+    const created = await org.post("/calls", { agent_id: agentId, phone_number: to });
+    expect(created.status).toBe(201);
+    const callId = created.body.data.id as string;
+    const stub = env.CALL.get(env.CALL.idFromName(callId));
+    await runDurableObjectAlarm(stub); // the dial, which times out
+    expect(await callRecord(callId)).toMatchObject({ status: "queued", provider_call_id: null, end_reason: null });
+
+    // Twilio's callbacks name our call (its per-call status URL): the call is adopted.
+    const callbacks = await eventually(
+      async () => (await fetch(new URL(`/__fakes/twilio/callbacks?to=${encodeURIComponent(to)}`, env.FAKES_CONTROL_URL)).then((r) => r.json())) as TwilioCallback[],
+      (c) => Array.isArray(c) && c.some((cb) => cb.kind === "status"),
+      "the created call's callbacks",
+    );
+    const statuses = callbacks.filter((c) => c.kind === "status");
+    const sid = new URLSearchParams(statuses[0].body).get("CallSid");
+    for (const callback of statuses.slice(0, 2)) expect((await deliver(callback)).status).toBe(204); // initiated, ringing
+    expect(await callRecord(callId)).toMatchObject({ status: "ringing", provider_call_id: sid });
+
+    // Past the 15 s the call had to be confirmed in, it is not taken as failed, and nobody redials it.
+    clock.advance(16_000);
+    await runDurableObjectAlarm(stub);
+    expect(await callRecord(callId)).toMatchObject({ status: "ringing", end_reason: null });
+    const events = await env.DB.prepare("SELECT type FROM events WHERE org_id = ? AND json_extract(data, '$.call_id') = ? ORDER BY created_at, rowid").bind(org.orgId, callId).all<{ type: string }>();
+    expect(events.results.map((e) => e.type)).toEqual(["call.started", "call.ringing"]);
+    expect(await eventually(() => dialsTo(to), (d) => d.length === 1, "the one dial on record")).toHaveLength(1);
+  }, 60_000);
+
+  it("a dial that timed out and that Twilio never placed ends carrier_error once the confirmation window has passed", async () => {
+    const { org, agentId } = await carrierOrg("twilio");
+    const to = uniqueNewYorkNumber();
+    await failNextDials(to, { status: 503, delay_ms: 11_000 });
+    const created = await org.post("/calls", { agent_id: agentId, phone_number: to });
+    const callId = created.body.data.id as string;
+    const stub = env.CALL.get(env.CALL.idFromName(callId));
+    await runDurableObjectAlarm(stub);
+    expect(await callRecord(callId)).toMatchObject({ status: "queued", provider_call_id: null });
+    clock.advance(14_000);
+    await runDurableObjectAlarm(stub);
+    expect(await callRecord(callId)).toMatchObject({ status: "queued" });
+    clock.advance(2_000);
+    await runDurableObjectAlarm(stub);
+    expect(await callRecord(callId)).toMatchObject({ status: "failed", end_reason: "carrier_error" });
   }, 60_000);
 });
