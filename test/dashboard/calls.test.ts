@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { manualClockPerTest } from "../helpers/clock";
 import { orgWithCaller } from "../calls/helpers";
-import { FAKES, answeredCall, connectMedia, control, eventually, tick, transcriptOf, uniqueTag } from "../voice-loop/helpers";
+import { FAKES, answeredCall, connectMedia, control, greetingThenCallerSpeaks, eventually, tick, uniqueTag } from "../voice-loop/helpers";
 import { Browser, newDashboard, signIn, textOf } from "./helpers";
 
 // Far in the future so real alarms never fire on their own: tests move this clock and run the alarm.
@@ -68,11 +68,7 @@ describe("dashboard: calls", () => {
     });
     await control("/__fakes/deepgram/script", { tag: callId, lines: ["When are you open"], fallback: "" });
     const twilio = await connectMedia(callId);
-    await transcriptOf(callId, 1);
-    await twilio.silence(twilio.audioMs);
-    await twilio.speak(1200);
-    await twilio.silence(700);
-    await transcriptOf(callId, 3);
+    await greetingThenCallerSpeaks(twilio, callId);
 
     // Live: the page offers to hang up, and the button does.
     const live = await browser.get(`/app/calls/${callId}`);

@@ -6,7 +6,7 @@ import { Browser } from "../dashboard/helpers";
 import { WebCallClient } from "../fakes/web-client";
 import { ADMIN_BASE, BASE, fakeRequests } from "../helpers/api";
 import { manualClockPerTest } from "../helpers/clock";
-import { answeredCall, connectMedia, control, eventually, FAKES, tick, transcriptOf, uniqueTag, VOICES } from "../voice-loop/helpers";
+import { answeredCall, connectMedia, control, greetingThenCallerSpeaks, eventually, FAKES, tick, transcriptOf, uniqueTag, VOICES } from "../voice-loop/helpers";
 
 /**
  * Issue 9 (security review): no secret reaches what the platform logs, and none comes back from
@@ -446,11 +446,7 @@ describe("at call time", () => {
     });
     await control("/__fakes/deepgram/script", { tag: callId, lines: ["Check my account please"], fallback: "" });
     const twilio = await connectMedia(callId);
-    await transcriptOf(callId, 1);
-    await twilio.silence(twilio.audioMs);
-    await twilio.speak(1200);
-    await twilio.silence(700);
-    await transcriptOf(callId, 3);
+    await greetingThenCallerSpeaks(twilio, callId);
 
     // The keys really went out, each where its definition puts it.
     // The slow endpoint's request is on record once it answers, after the call gave up on it.
@@ -500,11 +496,7 @@ describe("at call time", () => {
     await control("/__fakes/openai/script", { match: analysisMarker, replies: [], fail: 401 });
     await control("/__fakes/deepgram/script", { tag: callId, lines: ["I would like an appointment"] });
     const twilio = await connectMedia(callId);
-    await transcriptOf(callId, 1);
-    await twilio.silence(twilio.audioMs);
-    await twilio.speak(1200);
-    await twilio.silence(700);
-    await transcriptOf(callId, 3);
+    await greetingThenCallerSpeaks(twilio, callId);
     clock.advance(9000);
     expect((await api(org.apiKey).post(`/calls/${callId}/hangup`)).status).toBe(200);
     await tick(callId);

@@ -6,7 +6,7 @@ import { currentClock } from "../../src/lib/clock";
 import { createContact, createFolder } from "../contacts/helpers";
 import { adminFetch, newOrg } from "../helpers/api";
 import { manualClockPerTest } from "../helpers/clock";
-import { connectMedia, control, eventData, eventually, recorded, tick, transcriptOf, uniqueTag, VOICES } from "./helpers";
+import { connectMedia, control, greetingThenCallerSpeaks, eventData, eventually, recorded, tick, transcriptOf, uniqueTag, VOICES } from "./helpers";
 
 // Far in the future so real alarms never fire on their own: tests move this clock and run the alarm.
 const START = Date.UTC(2030, 1, 12, 15, 0, 0);
@@ -69,11 +69,7 @@ async function callToContact(agent: Record<string, unknown> = {}) {
 async function converse(org: Org, callId: string) {
   await control("/__fakes/deepgram/script", { tag: callId, lines: ["I would like to book an appointment"] });
   const twilio = await connectMedia(callId);
-  await transcriptOf(callId, 1);
-  await twilio.silence(twilio.audioMs);
-  await twilio.speak(1200);
-  await twilio.silence(700);
-  await transcriptOf(callId, 3);
+  await greetingThenCallerSpeaks(twilio, callId);
   clock.advance(9000);
   expect((await org.post(`/calls/${callId}/hangup`)).status).toBe(200);
   await tick(callId);

@@ -104,6 +104,19 @@ export async function connectMedia(callId: string, marks: MarkMode = "immediate"
   return twilio;
 }
 
+/**
+ * The usual first exchange on a connected call: the greeting is heard (the caller's line silent
+ * meanwhile, as a carrier streams it), the caller speaks 1.2 s, then falls silent long enough to
+ * end the turn. Waits for the agent's reply in the transcript unless `awaitReply` is false.
+ */
+export async function greetingThenCallerSpeaks(twilio: TwilioMediaClient, callId: string, { awaitReply = true } = {}): Promise<void> {
+  await transcriptOf(callId, 1);
+  await twilio.silence(twilio.audioMs);
+  await twilio.speak(1200);
+  await twilio.silence(700);
+  if (awaitReply) await transcriptOf(callId, 3);
+}
+
 /** The data of the call's events of one type, oldest first. */
 export async function eventData(orgId: string, callId: string, type: string): Promise<any[]> {
   const rows = await env.DB.prepare("SELECT data FROM events WHERE org_id = ? AND type = ? ORDER BY created_at, rowid").bind(orgId, type).all<{ data: string }>();

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { manualClockPerTest } from "../helpers/clock";
-import { answeredCall, connectMedia, control, eventually, FAKES, recorded, tick, transcriptOf, uniqueTag } from "./helpers";
+import { answeredCall, connectMedia, control, greetingThenCallerSpeaks, eventually, FAKES, recorded, tick, transcriptOf, uniqueTag } from "./helpers";
 
 /**
  * Issue 9 (security review): the platform's OPENAI_API_KEY goes only to OPENAI_BASE_URL's origin.
@@ -33,10 +33,7 @@ async function chats(call: Call, marker: string) {
 async function callerSpeaks({ org, callId }: Call, hangUp: boolean) {
   await control("/__fakes/deepgram/script", { tag: callId, lines: ["I would like to book an appointment"] });
   const twilio = await connectMedia(callId);
-  await transcriptOf(callId, 1);
-  await twilio.silence(twilio.audioMs);
-  await twilio.speak(1200);
-  await twilio.silence(700);
+  await greetingThenCallerSpeaks(twilio, callId, { awaitReply: false });
   if (hangUp) {
     await transcriptOf(callId, 3);
     clock.advance(9000);

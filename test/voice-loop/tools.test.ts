@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { manualClockPerTest } from "../helpers/clock";
 import { newOrg } from "../helpers/api";
-import { FAKES, answeredCall, connectMedia, control, recorded, transcriptOf, uniqueTag } from "./helpers";
+import { FAKES, answeredCall, connectMedia, control, greetingThenCallerSpeaks, recorded, transcriptOf, uniqueTag } from "./helpers";
 
 /**
  * HTTP tools on a live call: the agent's tools offered to the LLM, the model's tool calls run
@@ -37,10 +37,7 @@ const toolCallsOf = async (org: Org, callId: string) => {
 async function askAfterGreeting(callId: string, ...lines: string[]) {
   await control("/__fakes/deepgram/script", { tag: callId, lines, fallback: "" });
   const twilio = await connectMedia(callId);
-  await transcriptOf(callId, 1);
-  await twilio.silence(twilio.audioMs);
-  await twilio.speak(1200);
-  await twilio.silence(700);
+  await greetingThenCallerSpeaks(twilio, callId, { awaitReply: false });
   return twilio;
 }
 
