@@ -44,27 +44,43 @@ async function openMediaStream(callId: string, signature: string | null) {
   return exports.default.fetch(new Request(`${BASE}/telephony/twilio/media/${callId}`, { headers }));
 }
 
+/** The call-creation request Twilio received for our call. */
+async function dialRequest(callId: string) {
+  const [dial] = (await fakeRequests("twilio", callId)).filter((r) => r.path.endsWith("/Calls.json"));
+  return dial;
+}
+
+/** Its form as an object, once its repeated StatusCallbackEvent is checked: every status we act on. */
+function dialForm(dial: { body: string }) {
+  const form = new URLSearchParams(dial.body);
+  expect(form.getAll("StatusCallbackEvent")).toEqual(["initiated", "ringing", "answered", "completed"]);
+  form.delete("StatusCallbackEvent");
+  return Object.fromEntries(form);
+}
+
+/** The fields every dial of our test agent (20 s join timeout, 60 s max duration) carries. */
+const dialBasics = (callId: string, from: string) => ({
+  To: "+14155550001",
+  From: from,
+  Url: `${BASE}/telephony/twilio/twiml/${callId}`,
+  Method: "POST",
+  StatusCallback: `${BASE}/telephony/twilio/status/${callId}`,
+  StatusCallbackMethod: "POST",
+  Timeout: "20",
+  TimeLimit: "60",
+});
+
 describe("Twilio outbound calls", () => {
   it("dials with our TwiML URL, every status callback event, async AMD and dual-channel recording", async () => {
     const { org, agentId, from } = await carrierOrg("twilio");
     const callId = await placeCall(org, agentId, "+14155550001", { machine_detection: true, recording_enabled: true });
 
-    const [dial] = (await fakeRequests("twilio", callId)).filter((r) => r.path.endsWith("/Calls.json"));
+    const dial = await dialRequest(callId);
     expect(dial).toMatchObject({ method: "POST", path: `/2010-04-01/Accounts/${PLATFORM_SID}/Calls.json` });
     expect(dial.headers.authorization).toBe(PLATFORM_AUTH);
     expect(dial.headers["content-type"]).toMatch(/^application\/x-www-form-urlencoded/);
-    const form = new URLSearchParams(dial.body);
-    expect(form.getAll("StatusCallbackEvent")).toEqual(["initiated", "ringing", "answered", "completed"]);
-    form.delete("StatusCallbackEvent");
-    expect(Object.fromEntries(form)).toEqual({
-      To: "+14155550001",
-      From: from,
-      Url: `${BASE}/telephony/twilio/twiml/${callId}`,
-      Method: "POST",
-      StatusCallback: `${BASE}/telephony/twilio/status/${callId}`,
-      StatusCallbackMethod: "POST",
-      Timeout: "20",
-      TimeLimit: "60",
+    expect(dialForm(dial)).toEqual({
+      ...dialBasics(callId, from),
       MachineDetection: "Enable",
       AsyncAmd: "true",
       AsyncAmdStatusCallback: `${BASE}/telephony/twilio/amd/${callId}`,
@@ -81,19 +97,8 @@ describe("Twilio outbound calls", () => {
     const { org, agentId, from } = await carrierOrg("twilio");
     expect((await org.patch(`/agents/${agentId}`, { voicemail: { action: "leave_message", message: "Please call us back, {{first_name}}." } })).status).toBe(200);
     const callId = await placeCall(org, agentId, "+14155550001");
-    const [dial] = (await fakeRequests("twilio", callId)).filter((r) => r.path.endsWith("/Calls.json"));
-    const form = new URLSearchParams(dial.body);
-    expect(form.getAll("StatusCallbackEvent")).toEqual(["initiated", "ringing", "answered", "completed"]);
-    form.delete("StatusCallbackEvent");
-    expect(Object.fromEntries(form)).toEqual({
-      To: "+14155550001",
-      From: from,
-      Url: `${BASE}/telephony/twilio/twiml/${callId}`,
-      Method: "POST",
-      StatusCallback: `${BASE}/telephony/twilio/status/${callId}`,
-      StatusCallbackMethod: "POST",
-      Timeout: "20",
-      TimeLimit: "60",
+    expect(dialForm(await dialRequest(callId))).toEqual({
+      ...dialBasics(callId, from),
       MachineDetection: "DetectMessageEnd",
       AsyncAmd: "true",
       AsyncAmdStatusCallback: `${BASE}/telephony/twilio/amd/${callId}`,
@@ -102,12 +107,10 @@ describe("Twilio outbound calls", () => {
 
     expect((await org.patch(`/agents/${agentId}`, { voicemail: { action: "hangup" } })).status).toBe(200);
     const hangupCall = await placeCall(org, agentId, "+14155550001");
-    const [hangupDial] = (await fakeRequests("twilio", hangupCall)).filter((r) => r.path.endsWith("/Calls.json"));
-    expect(Object.fromEntries(new URLSearchParams(hangupDial.body))).toMatchObject({ MachineDetection: "Enable", AsyncAmd: "true" });
+    expect(dialForm(await dialRequest(hangupCall))).toMatchObject({ MachineDetection: "Enable", AsyncAmd: "true" });
 
     const off = await placeCall(org, agentId, "+14155550001", { machine_detection: false });
-    const [offDial] = (await fakeRequests("twilio", off)).filter((r) => r.path.endsWith("/Calls.json"));
-    expect([...new URLSearchParams(offDial.body).keys()]).not.toContain("MachineDetection");
+    expect(Object.keys(dialForm(await dialRequest(off)))).not.toContain("MachineDetection");
   });
 
   it("hangs up at once on a machine when the agent's voicemail action is hangup: end_reason voicemail before Twilio's own end", async () => {
