@@ -38,7 +38,7 @@ import { startCpuProfile } from "./cpu-profile.mjs";
 import { createOrganization, freePort, root, startWorker } from "./lib.mjs";
 import { TwilioMediaStream } from "./twilio-caller.mjs";
 import { FRAME_MS, silenceFrame, speechFrames } from "./voice-audio.mjs";
-import { FAKE_KEYS, startFakes } from "./voice-fakes.mjs";
+import { startFakes } from "./voice-fakes.mjs";
 import { cpuSeconds, openFds, rssMiB, workerdPids } from "./workerd-procs.mjs";
 
 const DURATION_SECONDS = Number(process.env.DURATION_SECONDS ?? 300);
@@ -113,16 +113,7 @@ function campaignWindowEnd() {
 // ---------------------------------------------------------------------------------------------
 // Setup.
 
-const answered = new Map();
-const answerWaiters = new Map();
-const fakes = await startFakes({
-  twilioAuthToken: TWILIO_AUTH_TOKEN,
-  ttsClauseMs: TTS_CLAUSE_MS,
-  onAnswered: (message) => {
-    answered.set(message.callId, message);
-    answerWaiters.get(message.callId)?.(message);
-  },
-});
+const fakes = await startFakes({ twilioAuthToken: TWILIO_AUTH_TOKEN, ttsClauseMs: TTS_CLAUSE_MS });
 let worker;
 try {
   worker = await startWorker({
@@ -133,15 +124,7 @@ try {
       PUBLIC_BASE_URL: `http://127.0.0.1:${PORT}`,
       SIMULATOR_CALL_SECONDS: String(SIMULATOR_TALK_SECONDS),
       CAMPAIGN_DIAL_INTERVAL_MS: "100",
-      TWILIO_API_BASE_URL: fakes.baseUrl,
-      TWILIO_ACCOUNT_SID,
-      TWILIO_AUTH_TOKEN,
-      DEEPGRAM_API_BASE_URL: fakes.baseUrl,
-      DEEPGRAM_API_KEY: FAKE_KEYS.deepgram,
-      OPENAI_BASE_URL: `${fakes.baseUrl}/v1`,
-      OPENAI_API_KEY: FAKE_KEYS.openai,
-      ELEVENLABS_API_BASE_URL: fakes.baseUrl,
-      ELEVENLABS_API_KEY: FAKE_KEYS.elevenlabs,
+      ...fakes.workerVars(TWILIO_ACCOUNT_SID),
     },
   });
 } catch (error) {
@@ -451,27 +434,10 @@ class LiveCaller extends TwilioMediaStream {
   }
 }
 
-async function waitForAnswer(callId) {
-  let timer;
-  return (
-    answered.get(callId) ??
-    Promise.race([
-      new Promise((resolve) => answerWaiters.set(callId, resolve)),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`call ${callId} was not answered by the fake Twilio within 30 s (${fakes.failure() ?? "no error from the fakes"})`)), 30_000);
-      }),
-    ]).finally(() => {
-      clearTimeout(timer);
-      answerWaiters.delete(callId);
-    })
-  );
-}
-
 /** One live call from POST /calls to its row's end; what went wrong goes into `live.errors`. */
 async function liveCall(seeded, live) {
   const call = (await api("POST", "/calls", { agent_id: seeded.voiceAgent.id, phone_number: `+1628555${String(1000 + (live.placed++ % 9000)).padStart(4, "0")}`, variables: { first_name: "Ana" } })).data;
-  const twilio = await waitForAnswer(call.id);
-  answered.delete(call.id);
+  const twilio = await fakes.answered(call.id);
   const stream = new LiveCaller({ url: twilio.streamUrl, callSid: twilio.callSid, customParameters: twilio.parameters });
   await Promise.race([stream.opened, sleep(30_000).then(() => Promise.reject(new Error(`the media stream of call ${call.id} did not open within 30 s`)))]).catch(async (error) => {
     await stream.stop();

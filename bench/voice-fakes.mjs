@@ -27,10 +27,16 @@ export const TRANSCRIPT = "I would like to book an appointment please";
 export const REPLY = ["Sure thing.", " I have booked you in for Tuesday at ten in the morning."];
 
 /**
- * Forks the fakes and waits until they listen. `onAnswered({callId, callSid, streamUrl, parameters})`
- * is called for every call the fake Twilio has answered.
+ * Forks the fakes and waits until they listen. `answered(callId)` resolves with
+ * `{callId, callSid, streamUrl, parameters}` once the fake Twilio has answered that call.
  */
-export async function startFakes({ twilioAuthToken, ttsClauseMs, onAnswered }) {
+export async function startFakes({ twilioAuthToken, ttsClauseMs }) {
+  const answers = new Map();
+  const answerWaiters = new Map();
+  const onAnswered = (message) => {
+    answers.set(message.callId, message);
+    answerWaiters.get(message.callId)?.(message);
+  };
   const child = fork(new URL(import.meta.url).pathname, ["--serve"], {
     env: { ...process.env, BENCH_TWILIO_AUTH_TOKEN: twilioAuthToken, BENCH_TTS_CLAUSE_MS: String(ttsClauseMs) },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
@@ -57,9 +63,41 @@ export async function startFakes({ twilioAuthToken, ttsClauseMs, onAnswered }) {
       waiting.set(id, resolve);
       child.send({ ...message, seq: id });
     });
+  const baseUrl = `http://127.0.0.1:${port}`;
   return {
     port,
-    baseUrl: `http://127.0.0.1:${port}`,
+    baseUrl,
+    /** The worker vars that send Twilio, Deepgram, OpenAI and ElevenLabs traffic to these fakes. */
+    workerVars: (twilioAccountSid) => ({
+      TWILIO_API_BASE_URL: baseUrl,
+      TWILIO_ACCOUNT_SID: twilioAccountSid,
+      TWILIO_AUTH_TOKEN: twilioAuthToken,
+      DEEPGRAM_API_BASE_URL: baseUrl,
+      DEEPGRAM_API_KEY: FAKE_KEYS.deepgram,
+      OPENAI_BASE_URL: `${baseUrl}/v1`,
+      OPENAI_API_KEY: FAKE_KEYS.openai,
+      ELEVENLABS_API_BASE_URL: baseUrl,
+      ELEVENLABS_API_KEY: FAKE_KEYS.elevenlabs,
+    }),
+    /** The fake Twilio's answer of call `callId` (its media stream URL), within 30 s. */
+    answered: async (callId) => {
+      let timer;
+      try {
+        return (
+          answers.get(callId) ??
+          (await Promise.race([
+            new Promise((resolve) => answerWaiters.set(callId, resolve)),
+            new Promise((_, reject) => {
+              timer = setTimeout(() => reject(new Error(`call ${callId} was not answered by the fake Twilio within 30 s (${failure ?? "no error from the fakes"})`)), 30_000);
+            }),
+          ]))
+        );
+      } finally {
+        clearTimeout(timer);
+        answerWaiters.delete(callId);
+        answers.delete(callId);
+      }
+    },
     /** Twilio's `completed` status callback for the call (the caller hung up after `seconds`). */
     complete: (callId, seconds) => ask({ type: "complete", callId, seconds }),
     /** Audio per TTS clause from now on. */

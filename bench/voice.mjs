@@ -38,7 +38,7 @@ import { createOrganization, startWorker } from "./lib.mjs";
 import { workerdPids } from "./workerd-procs.mjs";
 import { TwilioMediaStream } from "./twilio-caller.mjs";
 import { FRAME_MS, readStamp, silenceFrame, speechFrames, stampFrame } from "./voice-audio.mjs";
-import { FAKE_KEYS, startFakes } from "./voice-fakes.mjs";
+import { startFakes } from "./voice-fakes.mjs";
 
 const MAX_CALLS = Number(process.env.MAX_CALLS ?? 128);
 const STEP_SECONDS = Number(process.env.STEP_SECONDS ?? 10);
@@ -287,16 +287,7 @@ async function sweep(results, runStep) {
 }
 
 async function platformSweep(results) {
-  const answered = new Map();
-  const answerWaiters = new Map();
-  const fakes = await startFakes({
-    twilioAuthToken: TWILIO_AUTH_TOKEN,
-    ttsClauseMs: TTS_CLAUSE_MS,
-    onAnswered: (message) => {
-      answered.set(message.callId, message);
-      answerWaiters.get(message.callId)?.(message);
-    },
-  });
+  const fakes = await startFakes({ twilioAuthToken: TWILIO_AUTH_TOKEN, ttsClauseMs: TTS_CLAUSE_MS });
   let worker;
   try {
     worker = await startWorker({
@@ -304,15 +295,7 @@ async function platformSweep(results) {
       vars: {
         PUBLIC_BASE_URL: `http://127.0.0.1:${PORT}`,
         SIMULATOR_CALL_SECONDS: "3600",
-        TWILIO_API_BASE_URL: fakes.baseUrl,
-        TWILIO_ACCOUNT_SID,
-        TWILIO_AUTH_TOKEN,
-        DEEPGRAM_API_BASE_URL: fakes.baseUrl,
-        DEEPGRAM_API_KEY: FAKE_KEYS.deepgram,
-        OPENAI_BASE_URL: `${fakes.baseUrl}/v1`,
-        OPENAI_API_KEY: FAKE_KEYS.openai,
-        ELEVENLABS_API_BASE_URL: fakes.baseUrl,
-        ELEVENLABS_API_KEY: FAKE_KEYS.elevenlabs,
+        ...fakes.workerVars(TWILIO_ACCOUNT_SID),
       },
     });
   } catch (error) {
@@ -353,15 +336,7 @@ async function platformSweep(results) {
       await inParallel(Array.from({ length: n }), 16, async () => {
         const call = await api("POST", "/calls", { agent_id: agent.id, phone_number: `+1628555${String(1000 + dialled++).padStart(4, "0")}`, variables: { first_name: "Ana" } });
         callIds.push(call.id);
-        let timer;
-        const twilio =
-          answered.get(call.id) ??
-          (await Promise.race([
-            new Promise((resolve) => answerWaiters.set(call.id, resolve)),
-            new Promise((_, reject) => {
-              timer = setTimeout(() => reject(new Error(`call ${call.id} was not answered by the fake Twilio within 30 s (${fakes.failure() ?? "no error from the fakes"})`)), 30_000);
-            }),
-          ]).finally(() => clearTimeout(timer)));
+        const twilio = await fakes.answered(call.id);
         const stream = new CallerStream({
           url: twilio.streamUrl,
           authToken: TWILIO_AUTH_TOKEN,
