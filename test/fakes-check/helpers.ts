@@ -1,25 +1,4 @@
-import { env } from "cloudflare:workers";
-
-/** Base URL of the fakes (test/fakes/server.ts). */
-export const FAKES = env.FAKES_CONTROL_URL;
-
-export const uniqueTag = (prefix: string) => `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
-
-/** Calls a fake's control endpoint; throws unless it answers 2xx. */
-export async function control<T = any>(path: string, body?: unknown, method = body === undefined ? "GET" : "POST"): Promise<T> {
-  const res = await fetch(`${FAKES}${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body), headers: { "content-type": "application/json" } });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${text}`);
-  return JSON.parse(text) as T;
-}
-
-export async function recorded(service: string, filter: { contains?: string; tag?: string } = {}): Promise<any[]> {
-  const url = new URL("/__fakes/requests", FAKES);
-  url.searchParams.set("service", service);
-  if (filter.contains) url.searchParams.set("contains", filter.contains);
-  if (filter.tag) url.searchParams.set("tag", filter.tag);
-  return (await fetch(url)).json();
-}
+export { control, FAKES, recorded, uniqueTag } from "../helpers/fakes";
 
 /** Reads a whole body as its network reads (the chunks the reader returned). */
 export async function readChunks(res: Response): Promise<Uint8Array[]> {

@@ -3,11 +3,9 @@ import { env } from "cloudflare:workers";
 import { TwilioMediaClient, type MarkMode } from "../fakes/media-client";
 import { adminFetch, newOrg } from "../helpers/api";
 import { eventually } from "../helpers/eventually";
+import { uniqueTag } from "../helpers/fakes";
 
-/** Base URL of the fakes (test/fakes/server.ts). */
-export const FAKES = env.FAKES_CONTROL_URL;
-
-export const uniqueTag = (prefix: string) => `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
+export { control, FAKES, recorded, uniqueTag } from "../helpers/fakes";
 
 /** The catalogue voice of each TTS provider (migrations/0001_seed_voices.sql). */
 export const VOICES = {
@@ -16,24 +14,6 @@ export const VOICES = {
   cartesia: "01900000-0000-7000-8000-000000000010",
   openai: "01900000-0000-7000-8000-000000000012",
 } as const;
-
-/** Calls a fake's control endpoint; throws unless it answers 2xx. */
-export async function control<T = any>(path: string, body?: unknown): Promise<T> {
-  const method = body === undefined ? "GET" : "POST";
-  const res = await fetch(`${FAKES}${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body), headers: { "content-type": "application/json" } });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${text}`);
-  return JSON.parse(text) as T;
-}
-
-/** What a fake received (see test/fakes/server.ts), filtered on path/body or the `tag` query parameter. */
-export async function recorded(service: string, filter: { contains?: string; tag?: string } = {}): Promise<any[]> {
-  const url = new URL("/__fakes/requests", FAKES);
-  url.searchParams.set("service", service);
-  if (filter.contains) url.searchParams.set("contains", filter.contains);
-  if (filter.tag) url.searchParams.set("tag", filter.tag);
-  return (await fetch(url)).json();
-}
 
 export function callStub(callId: string) {
   return env.CALL.get(env.CALL.idFromName(callId));
