@@ -1,5 +1,6 @@
 import { FRAME_BYTES, SAMPLE_RATE, concatBytes, fromBase64, mulawMs, silenceFrames, speechFrames, toBase64, toFrames } from "./audio";
-import { MediaConnectError, type MarkMode } from "./media-client";
+import { MediaConnectError } from "./media-client";
+import { CarrierPlaybackClient, type CarrierServerMessage, type MarkMode } from "./playback";
 
 /**
  * Plays Telnyx's side of a bidirectional media stream (Call Control `stream_url` with
@@ -41,7 +42,8 @@ import { MediaConnectError, type MarkMode } from "./media-client";
  * audio queued before it has played (at once when nothing is queued), and `clear` empties the
  * queue and sends every queued mark back. When audio "plays" depends on `marks`, as with the
  * Twilio client: "immediate" (default), "manual" (`play(ms)` / `play()`), or "realtime" (8000
- * bytes per wall-clock second).
+ * bytes per wall-clock second); the play queue and the waiting helpers are shared with it
+ * (./playback).
  */
 
 export interface TelnyxMediaClientOptions {
@@ -64,20 +66,13 @@ export interface TelnyxMediaClientOptions {
   marks?: MarkMode;
 }
 
-export interface TelnyxServerMessage {
-  event: string;
-  media?: { payload?: string };
-  mark?: { name?: string };
-  [key: string]: unknown;
-}
+export type TelnyxServerMessage = CarrierServerMessage;
 
 export interface TelnyxReceived {
   /** Date.now() at arrival. */
   at: number;
   message: TelnyxServerMessage;
 }
-
-type Queued = { audio: Uint8Array } | { mark: string };
 
 /** The fields each message Telnyx accepts may have (top level, then inside its object). */
 const ALLOWED: Record<string, { top: string[]; inner?: [string, string[]] }> = {
@@ -92,51 +87,25 @@ const MAX_CHUNK_BYTES = SAMPLE_RATE * 30;
 
 const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
-export class TelnyxMediaClient {
+export class TelnyxMediaClient extends CarrierPlaybackClient<TelnyxServerMessage> {
   readonly streamId: string;
   readonly callControlId: string;
   readonly callSessionId: string;
   readonly userId = crypto.randomUUID();
-  readonly received: TelnyxReceived[] = [];
-  readonly errors: string[] = [];
-  /** Names of the marks sent back, in order. */
-  readonly echoedMarks: string[] = [];
-  closed?: { code: number; reason: string; at: number };
 
   private sequence = 0;
   private chunk = 0;
   private virtualMs = 0;
   private started = false;
   private readonly options: TelnyxMediaClientOptions;
-  private readonly marksMode: MarkMode;
-  private queue: Queued[] = [];
-  private playedBytes = 0;
-  private clearedBytes = 0;
-  private pump: ReturnType<typeof setInterval> | undefined;
-  private lastPump = 0;
-  private listeners = new Set<() => void>();
 
-  private constructor(
-    readonly ws: WebSocket,
-    options: TelnyxMediaClientOptions,
-  ) {
+  private constructor(ws: WebSocket, options: TelnyxMediaClientOptions) {
+    // Telnyx sends a mark back at once when no audio is queued before it.
+    super(ws, options.marks ?? "immediate", { lonelyMarksAtOnce: true });
     this.options = options;
     this.callControlId = options.callControlId;
     this.callSessionId = options.callSessionId ?? crypto.randomUUID();
     this.streamId = options.streamId ?? crypto.randomUUID();
-    this.marksMode = options.marks ?? "immediate";
-    ws.addEventListener("message", (event) => this.onMessage(event.data));
-    ws.addEventListener("close", (event) => {
-      this.closed = { code: event.code, reason: event.reason, at: Date.now() };
-      clearInterval(this.pump);
-      try {
-        ws.close(event.code === 1005 || event.code === 1006 ? 1000 : event.code);
-      } catch {
-        // Already closed.
-      }
-      this.notify();
-    });
-    ws.addEventListener("error", () => this.notify());
   }
 
   /** Opens the stream (the handshake only; `begin()` sends `connected` and `start`). */
@@ -239,15 +208,6 @@ export class TelnyxMediaClient {
     this.send({ event: "stop", sequence_number: this.nextSequence(), stop: { user_id: this.userId, call_control_id: this.callControlId }, stream_id: this.streamId });
   }
 
-  close(code = 1000, reason = "") {
-    clearInterval(this.pump);
-    try {
-      this.ws.close(code, reason);
-    } catch {
-      // Already closed.
-    }
-  }
-
   /** Milliseconds of audio sent so far (the next frame's timestamp). */
   get sentMs(): number {
     return this.virtualMs;
@@ -255,19 +215,14 @@ export class TelnyxMediaClient {
 
   // ---- What the server sends ----
 
-  private onMessage(data: string | ArrayBuffer) {
+  protected onMessage(data: string | ArrayBuffer) {
     const at = Date.now();
     if (typeof data !== "string") {
       this.errors.push("binary message (Telnyx takes JSON text frames)");
       return this.notify();
     }
-    let message: TelnyxServerMessage;
-    try {
-      message = JSON.parse(data) as TelnyxServerMessage;
-    } catch {
-      this.errors.push(`not JSON: ${data.slice(0, 80)}`);
-      return this.notify();
-    }
+    const message = this.parseJson<TelnyxServerMessage | null>(data);
+    if (message === undefined) return this.notify();
     if (typeof message !== "object" || message === null || Array.isArray(message)) {
       this.errors.push(`not a JSON object: ${data.slice(0, 80)}`);
       return this.notify();
@@ -295,161 +250,22 @@ export class TelnyxMediaClient {
         }
         const audio = fromBase64(payload);
         if (audio.length < MIN_CHUNK_BYTES || audio.length > MAX_CHUNK_BYTES) this.errors.push(`media: ${mulawMs(audio.length)} ms of audio (Telnyx takes 20 ms to 30 s a message)`);
-        else this.enqueue({ audio });
+        else this.playback.enqueueAudio(audio);
         break;
       }
       case "mark":
         if (typeof message.mark?.name !== "string" || message.mark.name === "") this.errors.push("mark: no mark.name");
-        else this.enqueue({ mark: message.mark.name });
+        else this.playback.enqueueMark(message.mark.name);
         break;
       case "clear":
-        this.clear();
+        // Telnyx's `clear`: stop playback, drop the queued audio, send the queued marks back.
+        this.playback.clear();
         break;
     }
     this.notify();
   }
 
-  private enqueue(item: Queued) {
-    this.queue.push(item);
-    if (this.marksMode === "immediate") this.play();
-    else if ("mark" in item && this.queue.every((q) => "mark" in q)) this.play(0); // nothing queued: back at once
-    else if (this.marksMode === "realtime" && !this.pump) {
-      this.lastPump = Date.now();
-      this.pump = setInterval(() => {
-        const now = Date.now();
-        this.play(now - this.lastPump);
-        this.lastPump = now;
-        if (this.queue.length === 0) {
-          clearInterval(this.pump);
-          this.pump = undefined;
-        }
-      }, 10);
-    }
-  }
-
-  private echo(name: string) {
-    this.echoedMarks.push(name);
-    if (this.closed) return;
+  protected sendMark(name: string) {
     this.send({ event: "mark", sequence_number: this.nextSequence(), stream_id: this.streamId, mark: { name } });
-  }
-
-  /**
-   * Plays `ms` of the queued audio (all of it when omitted), sending back each mark whose audio
-   * has all played. Returns the ms actually played.
-   */
-  play(ms?: number): number {
-    let budget = ms === undefined ? Infinity : Math.floor((ms * SAMPLE_RATE) / 1000);
-    let played = 0;
-    while (this.queue.length) {
-      const head = this.queue[0];
-      if ("mark" in head) {
-        this.queue.shift();
-        this.echo(head.mark);
-        continue;
-      }
-      if (budget <= 0) break;
-      const take = Math.min(budget, head.audio.length);
-      played += take;
-      budget -= take;
-      if (take === head.audio.length) this.queue.shift();
-      else this.queue[0] = { audio: head.audio.subarray(take) };
-    }
-    this.playedBytes += played;
-    this.notify();
-    return mulawMs(played);
-  }
-
-  /** Telnyx's `clear`: stop playback, drop the queued audio, send the queued marks back. */
-  private clear() {
-    for (const item of this.queue) {
-      if ("audio" in item) this.clearedBytes += item.audio.length;
-      else this.echo(item.mark);
-    }
-    this.queue = [];
-  }
-
-  /** Every message with this event. */
-  events(event: string): TelnyxServerMessage[] {
-    return this.received.filter((r) => r.message.event === event).map((r) => r.message);
-  }
-
-  /** All outbound audio received (μ-law), including audio later cleared. */
-  get audio(): Uint8Array {
-    return concatBytes(this.events("media").map((m) => fromBase64(m.media!.payload!)));
-  }
-
-  get audioMs(): number {
-    return mulawMs(this.audio.length);
-  }
-
-  /** Audio "heard" by the caller so far. */
-  get playedMs(): number {
-    return mulawMs(this.playedBytes);
-  }
-
-  /** Audio dropped by `clear`s. */
-  get clearedMs(): number {
-    return mulawMs(this.clearedBytes);
-  }
-
-  /** Audio waiting to play. */
-  get queuedMs(): number {
-    return mulawMs(this.queue.reduce((n, q) => n + ("audio" in q ? q.audio.length : 0), 0));
-  }
-
-  get marks(): string[] {
-    return this.events("mark").map((m) => m.mark!.name!);
-  }
-
-  get clears(): number {
-    return this.events("clear").length;
-  }
-
-  // ---- Waiting ----
-
-  private notify() {
-    for (const listener of [...this.listeners]) listener();
-  }
-
-  /** Resolves when `condition()` holds (checked on every message, close and playout), or throws after the timeout. */
-  until<T>(condition: () => T | undefined | false, what: string, timeoutMs = 5000): Promise<T> {
-    const now = condition();
-    if (now) return Promise.resolve(now);
-    return new Promise<T>((resolve, reject) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.listeners.delete(check);
-      };
-      const check = () => {
-        const value = condition();
-        if (value) {
-          done();
-          resolve(value);
-        }
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; received ${JSON.stringify(this.received.map((r) => r.message.event))}`));
-      }, timeoutMs);
-      this.listeners.add(check);
-    });
-  }
-
-  /** The first received message (from index `from`) matching `predicate`. */
-  waitFor(predicate: (message: TelnyxServerMessage) => boolean, options: { from?: number; timeoutMs?: number; what?: string } = {}): Promise<TelnyxServerMessage> {
-    return this.until(() => this.received.slice(options.from ?? 0).find((r) => predicate(r.message))?.message, options.what ?? "a matching message", options.timeoutMs);
-  }
-
-  waitForEvent(event: string, options: { from?: number; timeoutMs?: number } = {}): Promise<TelnyxServerMessage> {
-    return this.waitFor((m) => m.event === event, { ...options, what: `a ${event} message` });
-  }
-
-  /** Resolves once at least `ms` of outbound audio has arrived. */
-  waitForAudio(ms: number, timeoutMs = 5000): Promise<number> {
-    return this.until(() => (this.audioMs >= ms ? this.audioMs : undefined), `${ms} ms of audio`, timeoutMs);
-  }
-
-  waitForClose(timeoutMs = 5000): Promise<{ code: number; reason: string }> {
-    return this.until(() => this.closed, "the socket to close", timeoutMs);
   }
 }

@@ -1,4 +1,5 @@
 import { concatBytes, SPEECH_FREQS, toneSamples } from "./audio";
+import { PlaybackClient } from "./playback";
 
 /**
  * Plays a browser's side of a web call (POST /calls/web, protocol in src/voice/web-protocol.ts)
@@ -15,7 +16,8 @@ import { concatBytes, SPEECH_FREQS, toneSamples } from "./audio";
  * not converted with the code under test. Playback mirrors a browser's player: binary audio joins
  * a play queue, a `mark` is echoed once the audio queued before it has played, `clear` empties the
  * queue and echoes its pending marks. With marks "immediate" (default) audio plays at once;
- * "manual" waits for `play()`. Messages the protocol does not allow are listed in `errors`.
+ * "manual" waits for `play()` (the play queue and the waiting helpers are shared with the carrier
+ * fakes: ./playback). Messages the protocol does not allow are listed in `errors`.
  */
 
 export const WEB_RATE = 16_000;
@@ -38,8 +40,6 @@ export class WebConnectError extends Error {
   }
 }
 
-type Queued = { audio: Uint8Array } | { mark: string };
-
 /** Samples to PCM16 little-endian bytes. */
 export function pcm16le(samples: Int16Array): Uint8Array {
   const out = new Uint8Array(samples.length * 2);
@@ -56,36 +56,18 @@ export function samplesOf(bytes: Uint8Array): Int16Array {
   return out;
 }
 
-export class WebCallClient {
+export class WebCallClient extends PlaybackClient {
   /** Text messages from the server, in order, with arrival times. */
   readonly messages: { at: number; message: WebServerMessage }[] = [];
   /** Binary agent audio, one entry per message. */
   readonly audioMessages: Uint8Array[] = [];
-  readonly errors: string[] = [];
-  readonly echoedMarks: string[] = [];
-  closed?: { code: number; reason: string };
   /** Resolves with the `ready` message. */
   readonly ready: Promise<WebServerMessage>;
 
-  private queue: Queued[] = [];
   private sentSamples = 0;
-  private listeners = new Set<() => void>();
 
-  private constructor(
-    readonly ws: WebSocket,
-    private readonly marks: WebMarkMode,
-  ) {
-    ws.addEventListener("message", (event) => this.onMessage(event.data));
-    ws.addEventListener("close", (event) => {
-      this.closed = { code: event.code, reason: event.reason };
-      try {
-        ws.close(event.code === 1005 || event.code === 1006 ? 1000 : event.code);
-      } catch {
-        // Already closed.
-      }
-      this.notify();
-    });
-    ws.addEventListener("error", () => this.notify());
+  private constructor(ws: WebSocket, marks: WebMarkMode) {
+    super(ws, { marks, bytesPerSecond: WEB_RATE * 2 });
     this.ready = this.waitFor((m) => m.type === "ready", { what: "ready" });
     // Awaited by the tests that need it; a socket refused later must not leave it rejecting unheard.
     this.ready.catch(() => {});
@@ -151,14 +133,6 @@ export class WebCallClient {
     this.sendJson({ type: "hangup" });
   }
 
-  close(code = 1000, reason = "") {
-    try {
-      this.ws.close(code, reason);
-    } catch {
-      // Already closed.
-    }
-  }
-
   /** Ms of audio sent so far. */
   get sentMs(): number {
     return (this.sentSamples * 1000) / WEB_RATE;
@@ -166,7 +140,7 @@ export class WebCallClient {
 
   // ---- What the server sends ----
 
-  private onMessage(data: string | ArrayBuffer) {
+  protected onMessage(data: string | ArrayBuffer) {
     if (typeof data !== "string") {
       if (!(data instanceof ArrayBuffer)) {
         this.errors.push(`binary message as ${Object.prototype.toString.call(data)}, not an ArrayBuffer`);
@@ -175,16 +149,11 @@ export class WebCallClient {
       const bytes = new Uint8Array(data);
       if (bytes.length % 2 !== 0) this.errors.push(`binary message of odd length ${bytes.length}`);
       this.audioMessages.push(bytes);
-      this.enqueue({ audio: bytes });
+      this.playback.enqueueAudio(bytes);
       return this.notify();
     }
-    let message: WebServerMessage;
-    try {
-      message = JSON.parse(data) as WebServerMessage;
-    } catch {
-      this.errors.push(`not JSON: ${data.slice(0, 80)}`);
-      return this.notify();
-    }
+    const message = this.parseJson<WebServerMessage>(data);
+    if (!message) return this.notify();
     this.messages.push({ at: Date.now(), message });
     switch (message.type) {
       case "ready":
@@ -193,11 +162,10 @@ export class WebCallClient {
         break;
       case "mark":
         if (typeof message.name !== "string") this.errors.push("mark without a name");
-        else this.enqueue({ mark: message.name });
+        else this.playback.enqueueMark(message.name);
         break;
       case "clear":
-        for (const item of this.queue) if ("mark" in item) this.echo(item.mark);
-        this.queue = [];
+        this.playback.clear();
         break;
       default:
         this.errors.push(`unknown message type ${JSON.stringify(message.type)}`);
@@ -205,20 +173,13 @@ export class WebCallClient {
     this.notify();
   }
 
-  private enqueue(item: Queued) {
-    this.queue.push(item);
-    if (this.marks === "immediate") this.play();
-  }
-
-  private echo(name: string) {
-    this.echoedMarks.push(name);
-    if (!this.closed) this.sendJson({ type: "mark", name });
+  protected sendMark(name: string) {
+    this.sendJson({ type: "mark", name });
   }
 
   /** Plays everything queued, echoing the marks behind it. */
   play() {
-    for (const item of this.queue.splice(0)) if ("mark" in item) this.echo(item.mark);
-    this.notify();
+    this.playback.play();
   }
 
   /** Text messages of one type. */
@@ -235,44 +196,11 @@ export class WebCallClient {
     return this.audio.length / 2 / (WEB_RATE / 1000);
   }
 
-  // ---- Waiting ----
-
-  private notify() {
-    for (const listener of [...this.listeners]) listener();
-  }
-
-  until<T>(condition: () => T | undefined | false, what: string, timeoutMs = 5000): Promise<T> {
-    const now = condition();
-    if (now) return Promise.resolve(now);
-    return new Promise<T>((resolve, reject) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.listeners.delete(check);
-      };
-      const check = () => {
-        const value = condition();
-        if (value) {
-          done();
-          resolve(value);
-        }
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; received ${JSON.stringify(this.messages.map((m) => m.message.type))} and ${this.audioMessages.length} audio messages`));
-      }, timeoutMs);
-      this.listeners.add(check);
-    });
+  protected describeReceived(): string {
+    return `${JSON.stringify(this.messages.map((m) => m.message.type))} and ${this.audioMessages.length} audio messages`;
   }
 
   waitFor(predicate: (message: WebServerMessage) => boolean, options: { what?: string; timeoutMs?: number } = {}): Promise<WebServerMessage> {
     return this.until(() => this.messages.find((m) => predicate(m.message))?.message, options.what ?? "a matching message", options.timeoutMs);
-  }
-
-  waitForAudio(ms: number, timeoutMs = 5000): Promise<number> {
-    return this.until(() => (this.audioMs >= ms ? this.audioMs : undefined), `${ms} ms of audio`, timeoutMs);
-  }
-
-  waitForClose(timeoutMs = 5000): Promise<{ code: number; reason: string }> {
-    return this.until(() => this.closed, "the socket to close", timeoutMs);
   }
 }

@@ -58,8 +58,9 @@ describe("Telnyx search", () => {
     const org = await newOrg();
     const own = await org.post("/telephony/numbers/search", { api_key: CUSTOMER_KEY, area_code: "773", phone_number_type: "mobile" });
     expect(own.status).toBe(200);
+    // The fake Telnyx is shared by every test file: this search is the one for 773 mobile numbers.
     const [request] = (await fakeRequests("telnyx", "/v2/available_phone_numbers")).filter(
-      (r) => r.query["filter[national_destination_code]"] === "773",
+      (r) => r.query["filter[national_destination_code]"] === "773" && r.query["filter[phone_number_type]"] === "mobile",
     );
     expect(request.headers.authorization).toBe(`Bearer ${CUSTOMER_KEY}`);
     expect(request.query["filter[phone_number_type]"]).toBe("mobile");
