@@ -9,7 +9,7 @@ export type Database = DrizzleD1Database<typeof schema>;
 
 /**
  * One drizzle instance per D1 binding for the isolate's life: building one walks the whole schema
- * (its relational config), which under load was the worker's hottest code (bench/load's CPU profile).
+ * (its relational config), which bench/load's CPU profile showed on every request and alarm.
  */
 const databases = new WeakMap<D1Database, Database>();
 

@@ -121,8 +121,9 @@ interface AgentTurn {
   spoken: string;
   clauses: SentClause[];
   sentBytes: number;
-  /** Stream time at which the turn began (caller audio heard up to then), and at which its first frame went out (null before). */
+  /** Stream time at which the turn began (the caller's audio heard up to then). */
   openedStreamMs: number;
+  /** Stream time at which its first frame went out (null before). */
   startStreamMs: number | null;
   firstFrameAt?: number;
   lastEchoAt?: number;
