@@ -111,6 +111,7 @@ describe("voice loop: barge-in", () => {
     twilio.stop();
     twilio.close();
   });
+
   it("does not talk over a caller who starts speaking in a pause between clauses: the next clause waits until they stop, with no clear", async () => {
     // Only a long speech interrupts this agent: the murmur below is heard out, not acted on.
     const { callId, marker } = await answeredCall(clock, { greeting: "Hello {{first_name}}.", interruption: { enabled: true, min_words: 10, min_speech_ms: 5000 } });
