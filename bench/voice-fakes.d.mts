@@ -20,6 +20,8 @@ export interface FakesStats {
 export interface Fakes {
   port: number;
   baseUrl: string;
+  workerVars(twilioAccountSid: string): Record<string, string>;
+  answered(callId: string): Promise<AnsweredCall>;
   complete(callId: string, seconds: number): Promise<{ error: string | null }>;
   setClauseMs(clauseMs: number): Promise<unknown>;
   stats(): Promise<FakesStats>;
@@ -27,4 +29,4 @@ export interface Fakes {
   stop(): Promise<void>;
 }
 
-export function startFakes(options: { twilioAuthToken: string; ttsClauseMs: number; onAnswered: (message: AnsweredCall) => void }): Promise<Fakes>;
+export function startFakes(options: { twilioAuthToken: string; ttsClauseMs: number }): Promise<Fakes>;

@@ -95,7 +95,6 @@ export async function startFakes({ twilioAuthToken, ttsClauseMs }) {
       } finally {
         clearTimeout(timer);
         answerWaiters.delete(callId);
-        answers.delete(callId);
       }
     },
     /** Twilio's `completed` status callback for the call (the caller hung up after `seconds`). */

@@ -5,7 +5,7 @@ import path from "node:path";
 import { chromium, type BrowserServer } from "playwright-core";
 import type { TestProject } from "vitest/node";
 import { createOrganization, freePort, root, startWorker, type Worker } from "../../bench/lib.mjs";
-import { FAKE_KEYS, startFakes, type AnsweredCall, type Fakes } from "../../bench/voice-fakes.mjs";
+import { startFakes, type Fakes } from "../../bench/voice-fakes.mjs";
 import { CHROMIUM_ARGS, CHROMIUM_PATH, SCREENSHOT_DIR, TWILIO_ACCOUNT_SID } from "./config";
 
 /**
@@ -23,8 +23,6 @@ export default async function setup(project: TestProject) {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
 
   const twilioAuthToken = randomBytes(16).toString("hex");
-  const answered = new Map<string, AnsweredCall>();
-  const waiting = new Map<string, (call: AnsweredCall) => void>();
   let fakes: Fakes | undefined;
   let worker: Worker | undefined;
   let control: Server | undefined;
@@ -43,16 +41,9 @@ export default async function setup(project: TestProject) {
   };
 
   try {
-    fakes = await startFakes({
-      twilioAuthToken,
-      // Short agent clauses, so a scripted conversation takes a couple of seconds.
-      ttsClauseMs: 300,
-      onAnswered: (call) => {
-        answered.set(call.callId, call);
-        waiting.get(call.callId)?.(call);
-      },
-    });
-    control = await startControl(fakes, answered, waiting);
+    // Short agent clauses, so a scripted conversation takes a couple of seconds.
+    fakes = await startFakes({ twilioAuthToken, ttsClauseMs: 300 });
+    control = await startControl(fakes);
 
     const port = await freePort();
     const baseUrl = `http://127.0.0.1:${port}`;
@@ -65,15 +56,7 @@ export default async function setup(project: TestProject) {
         SIMULATOR_CALL_SECONDS: "2",
         CAMPAIGN_DIAL_INTERVAL_MS: "200",
         RATE_LIMIT_ENABLED: "false",
-        TWILIO_API_BASE_URL: fakes.baseUrl,
-        TWILIO_ACCOUNT_SID,
-        TWILIO_AUTH_TOKEN: twilioAuthToken,
-        DEEPGRAM_API_BASE_URL: fakes.baseUrl,
-        DEEPGRAM_API_KEY: FAKE_KEYS.deepgram,
-        OPENAI_BASE_URL: `${fakes.baseUrl}/v1`,
-        OPENAI_API_KEY: FAKE_KEYS.openai,
-        ELEVENLABS_API_BASE_URL: fakes.baseUrl,
-        ELEVENLABS_API_KEY: FAKE_KEYS.elevenlabs,
+        ...fakes.workerVars(TWILIO_ACCOUNT_SID),
       },
     });
     const org = await createOrganization(worker, "Browser tests");
@@ -102,7 +85,7 @@ export default async function setup(project: TestProject) {
  * <Parameter>s; waits up to 30 s); `POST /complete/<call id>?seconds=n` → Twilio's `completed`
  * callback for it; `GET /failure` → the first error a fake hit, or null.
  */
-function startControl(fakes: Fakes, answered: Map<string, AnsweredCall>, waiting: Map<string, (call: AnsweredCall) => void>): Promise<Server> {
+function startControl(fakes: Fakes): Promise<Server> {
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const reply = (status: number, body: unknown) => {
@@ -112,18 +95,11 @@ function startControl(fakes: Fakes, answered: Map<string, AnsweredCall>, waiting
     const answeredMatch = /^\/answered\/([^/]+)$/.exec(url.pathname);
     const completeMatch = /^\/complete\/([^/]+)$/.exec(url.pathname);
     if (req.method === "GET" && answeredMatch) {
-      const callId = answeredMatch[1];
-      const call =
-        answered.get(callId) ??
-        (await new Promise<AnsweredCall | undefined>((resolve) => {
-          const timer = setTimeout(() => resolve(undefined), 30_000);
-          waiting.set(callId, (c) => {
-            clearTimeout(timer);
-            resolve(c);
-          });
-        }));
-      waiting.delete(callId);
-      return call ? reply(200, call) : reply(404, { error: `the fake Twilio did not answer call ${callId} within 30 s (${fakes.failure() ?? "no error from the fakes"})` });
+      try {
+        return reply(200, await fakes.answered(answeredMatch[1]));
+      } catch (error) {
+        return reply(404, { error: String((error as Error).message) });
+      }
     }
     if (req.method === "POST" && completeMatch) {
       const { error } = await fakes.complete(completeMatch[1], Number(url.searchParams.get("seconds") ?? "1"));
