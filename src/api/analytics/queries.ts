@@ -36,20 +36,8 @@ export interface GroupSums {
   sums: MetricSums;
 }
 
-type Row = {
-  is_total: number;
-  g: string | number | null;
-  name: string | null;
-  calls: number;
-  answered: number;
-  analyzed: number;
-  successful: number;
-  handle_avg: number | null;
-  handle_p95: number | null;
-  cost_total: number;
-  latency_p50: number | null;
-  latency_p95: number | null;
-};
+/** One group's sums (or the totals, `is_total` 1) with the group's key and display name. */
+type Row = MetricSums & { is_total: number; g: string | number | null; name: string | null };
 
 const GROUP_COLUMN = { agent: "c.agent_id", campaign: "c.batch_call_id", end_reason: "c.end_reason" } as const;
 
@@ -145,17 +133,7 @@ export async function callMetrics(tenant: TenantDb, grouping: CallGrouping, filt
     )
     SELECT s.*, ${names.column} AS name FROM s ${names.join}
     ORDER BY s.is_total, s.calls DESC, s.g IS NULL, s.g`);
-  const sums = (row: Row): MetricSums => ({
-    calls: row.calls,
-    answered: row.answered,
-    analyzed: row.analyzed,
-    successful: row.successful,
-    handle_avg: row.handle_avg,
-    handle_p95: row.handle_p95,
-    cost_total: row.cost_total,
-    latency_p50: row.latency_p50,
-    latency_p95: row.latency_p95,
-  });
+  const sums = ({ is_total: _total, g: _group, name: _name, ...metrics }: Row): MetricSums => metrics;
   const totalRow = rows.find((r) => r.is_total === 1)!;
   return {
     totals: sums(totalRow),

@@ -6,6 +6,8 @@ import { dayStart } from "../forms";
 import { credits, dateTime, duration, offset, words } from "../format";
 import { ApiErrorBox, ApiList, CsrfField, DataTable, errorPage, Layout, Pager, pageStatus, render, StatusBadge } from "../layout";
 import type { DashboardContext, DashboardEnv } from "../session";
+import { CALL_STATUSES } from "../../domain/calls";
+import type { ToolCallRecord as ToolCall } from "../../voice/session-store";
 
 /** Calls: a filterable list, and each call's detail with transcript, recording, tools, latency and analysis. */
 
@@ -59,20 +61,7 @@ interface Turn {
   interrupted: boolean;
 }
 
-interface ToolCall {
-  tool_call_id: string;
-  name: string;
-  kind: "http" | "action";
-  arguments: unknown;
-  request: { method: string; url: string } | null;
-  status: number | null;
-  duration_ms: number;
-  response: string | null;
-  error: string | null;
-  started_at: string;
-}
 
-const STATUSES = ["queued", "ringing", "in_progress", "completed", "failed", "cancelled"];
 const DIRECTIONS = [
   { value: "outbound", label: "Outbound" },
   { value: "inbound", label: "Inbound" },
@@ -300,7 +289,7 @@ export const callsPages = new Hono<DashboardEnv>()
       c,
       <Layout c={c} title="Calls" active="calls">
         <form method="get" action="/app/calls" class="filters card" role="search" aria-label="Filter calls">
-          <SelectField name="status" label="Status" values={filters} blank="Any" options={STATUSES.map((s) => ({ value: s, label: words(s) }))} />
+          <SelectField name="status" label="Status" values={filters} blank="Any" options={CALL_STATUSES.map((s) => ({ value: s, label: words(s) }))} />
           <SelectField name="direction" label="Direction" values={filters} blank="Any" options={DIRECTIONS} />
           <SelectField name="agent_id" label="Agent" values={filters} blank="Any" options={[...names].map(([value, label]) => ({ value, label }))} />
           <TextField name="from" label="From (UTC day)" type="date" values={filters} />
