@@ -221,7 +221,7 @@ describe("POST /voices/clone", () => {
     // The first attempt failed and the second is scheduled on the retry schedule (5 s).
     const waiting = await eventually(async () => {
       const row = await voiceRow(id);
-      return row?.training_error && row;
+      return row?.training_error ? row : undefined;
     }, "the failed first attempt");
     expect(waiting).toMatchObject({ status: "training", training_attempts: 1, training_error: "ElevenLabs answered 500: Internal Server Error" });
 
