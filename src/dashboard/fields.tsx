@@ -206,3 +206,15 @@ export function HiddenFields({ values, skip = [] }: { values: FormValues; skip?:
     </>
   );
 }
+
+/** A GET form that narrows a list to one status ("Any status" shows all). */
+export function StatusFilter(p: { action: string; form: string; name: string; label: string; value: string | undefined; statuses: readonly string[]; labelOf: (status: string) => string }) {
+  return (
+    <form method="get" action={p.action} class="filters">
+      <SelectField form={p.form} name={p.name} label={p.label} blank="Any status" value={p.value ?? ""} options={p.statuses.map((s) => ({ value: s, label: p.labelOf(s) }))} />
+      <button type="submit" class="btn-secondary">
+        Filter
+      </button>
+    </form>
+  );
+}

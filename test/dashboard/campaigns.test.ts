@@ -52,6 +52,7 @@ describe("dashboard campaign pages", () => {
 
     const filtered = await browser.page("/app/campaigns?status=completed");
     expect(textOf(filtered.text)).toContain("No completed campaigns.");
+    expect(filtered.text).toContain('<option value="completed" selected="">completed</option>');
   });
 
   it("creates and launches a campaign through the four-step wizard", async () => {
@@ -183,6 +184,10 @@ describe("dashboard campaign pages", () => {
     expect(page.text).toContain(`href="/app/calls/${call.call_id}"`);
     expect(textOf(page.text)).toContain("Call 1 to Ada");
     expect(textOf(page.text)).toMatch(/completed \(hangup by contact\)/);
+    // The contact filter narrows the table to one status.
+    const answeredOnly = textOf((await browser.page(`/app/campaigns/${id}?contact_status=completed`)).text);
+    expect(answeredOnly).toContain("Ada");
+    expect(answeredOnly).not.toContain("Bob");
     // The funnel chart from the analytics API.
     expect(page.text).toContain('<title id="campaign-funnel-title">Contacts at each stage</title>');
     expect(page.text).toContain('<th scope="row">Dialled</th><td>2</td>');

@@ -91,6 +91,9 @@ describe("dashboard webhook pages", () => {
     expect(again.id).toBe(delivered.id);
     expect(again.attempts.map((a) => a.attempt)).toEqual([1, 2]);
     expect(textOf((await browser.page(`/app/webhooks/${id}`)).text)).toMatch(/webhook\.test \S+ succeeded 2 HTTP 204/);
+    const failedOnly = textOf((await browser.page(`/app/webhooks/${id}?status=failed`)).text);
+    expect(failedOnly).toContain("No deliveries failed yet.");
+    expect(failedOnly).not.toMatch(/webhook\.test \S+ succeeded/);
   });
 
   it("replays a time range and refuses in plain words while the endpoint is disabled", async () => {

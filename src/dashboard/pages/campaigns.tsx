@@ -18,7 +18,7 @@ import {
 import { HorizontalBarChart } from "../charts";
 import { formatCount, seg } from "../figures";
 import { redirectWithFlash } from "../flash";
-import { CheckboxField, CheckboxGroup, HiddenFields, SelectField, TextField } from "../fields";
+import { CheckboxField, CheckboxGroup, HiddenFields, SelectField, StatusFilter, TextField } from "../fields";
 import { fieldError, postedValues, type FormValues } from "../forms";
 import { credits, dateTime, duration, words } from "../format";
 import { ApiErrorBox, ApiList, CsrfField, DataTable, errorPage, Layout, pageStatus, Pager, plainHeadline, render, StatusBadge } from "../layout";
@@ -154,19 +154,7 @@ async function listPage(c: DashboardContext) {
           New campaign
         </a>
       </p>
-      <form method="get" action="/app/campaigns" class="filters">
-        <SelectField
-          form="filter"
-          name="status"
-          label="Status"
-          blank="Any status"
-          value={query.status ?? ""}
-          options={CAMPAIGN_STATUSES.map((s) => ({ value: s, label: statusLabel(s) }))}
-        />
-        <button type="submit" class="btn-secondary">
-          Filter
-        </button>
-      </form>
+      <StatusFilter action="/app/campaigns" form="filter" name="status" label="Status" value={query.status} statuses={CAMPAIGN_STATUSES} labelOf={statusLabel} />
       <ApiList result={campaigns} empty={query.status ? `No ${statusLabel(query.status)} campaigns.` : "No campaigns yet. Start one with “New campaign”."}>
         {(campaignRows) => (
           <DataTable columns={["Campaign", "Status", "Progress", { label: "Contacts", numeric: true }, "Created"]}>
@@ -633,19 +621,15 @@ async function detailPage(c: DashboardContext, id: string, state: { actionError?
 
       <section aria-labelledby="contacts-heading">
         <h2 id="contacts-heading">Contacts and attempts</h2>
-        <form method="get" action={campaignPath(campaign.id)} class="filters">
-          <SelectField
-            form="contacts-filter"
-            name="contact_status"
-            label="Contact status"
-            blank="Any status"
-            value={query.contact_status ?? ""}
-            options={CONTACT_STATUSES.map((s) => ({ value: s, label: statusLabel(s) }))}
-          />
-          <button type="submit" class="btn-secondary">
-            Filter
-          </button>
-        </form>
+        <StatusFilter
+          action={campaignPath(campaign.id)}
+          form="contacts-filter"
+          name="contact_status"
+          label="Contact status"
+          value={query.contact_status}
+          statuses={CONTACT_STATUSES}
+          labelOf={statusLabel}
+        />
         <ApiList result={contacts} empty={campaign.status === "draft" ? "The folder's contacts are copied in when the campaign is launched." : "No contacts match."}>
           {(contactRows) => (
             <DataTable columns={["Contact", "Status", "Attempts"]}>

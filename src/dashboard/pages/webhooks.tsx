@@ -5,7 +5,7 @@ import { WEBHOOK_EVENT_TYPES } from "../../domain/webhooks";
 import { api, type ApiFailure } from "../api";
 import { seg } from "../figures";
 import { redirectWithFlash } from "../flash";
-import { CheckboxField, CheckboxGroup, SelectField, TextArea, TextField } from "../fields";
+import { CheckboxField, CheckboxGroup, SelectField, StatusFilter, TextArea, TextField } from "../fields";
 import { checkbox, manyOf, optionalText, readForm, type FormValues } from "../forms";
 import { dateTime } from "../format";
 import { ApiErrorBox, ApiList, CsrfField, DataTable, errorPage, Layout, pageStatus, Pager, render, StatusBadge } from "../layout";
@@ -299,19 +299,7 @@ async function detailPage(c: DashboardContext, id: string, state: DetailState = 
 
       <section aria-labelledby="log-heading">
         <h2 id="log-heading">Delivery log</h2>
-        <form method="get" action={path} class="filters">
-          <SelectField
-            form="log"
-            name="status"
-            label="Status"
-            blank="Any status"
-            value={query.status ?? ""}
-            options={DELIVERY_STATUSES.map((s) => ({ value: s, label: s }))}
-          />
-          <button type="submit" class="btn-secondary">
-            Filter
-          </button>
-        </form>
+        <StatusFilter action={path} form="log" name="status" label="Status" value={query.status} statuses={DELIVERY_STATUSES} labelOf={(s) => s} />
         <ApiList result={deliveries} empty={`No deliveries${query.status ? ` ${query.status}` : ""} yet. Send a test event to try the endpoint.`}>
           {(deliveryList) => <DeliveryLog c={c} endpoint={endpoint} deliveries={deliveryList} />}
         </ApiList>
