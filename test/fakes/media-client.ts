@@ -1,5 +1,7 @@
-import { FRAME_BYTES, concatBytes, fromBase64, mulawMs, silenceFrames, speechFrames, toBase64, toFrames } from "./audio";
-import { CarrierPlaybackClient, type CarrierServerMessage, type MarkMode } from "./playback";
+import { FRAME_BYTES, concatBytes, fromBase64, toFrames } from "./audio";
+import { CarrierPlaybackClient, type CarrierServerMessage, type CarrierSocketOptions, type MarkMode } from "./playback";
+
+export { MediaConnectError } from "./playback";
 
 /**
  * Plays Twilio's side of a bidirectional Media Stream (`<Connect><Stream>`, spec §1.6–1.7) against
@@ -30,13 +32,8 @@ import { CarrierPlaybackClient, type CarrierServerMessage, type MarkMode } from 
 
 export type { MarkMode };
 
-export interface MediaClientOptions {
-  /** Our media endpoint, http(s):// (workerd's fetch does the upgrade). */
-  url: string;
-  /** Who to fetch through: `exports.default` (the worker), a DO stub, …; default the global fetch. */
-  fetcher?: { fetch(request: Request): Promise<Response> };
-  /** Extra handshake headers, e.g. X-Twilio-Signature. */
-  headers?: Record<string, string>;
+/** `headers` carries X-Twilio-Signature. */
+export interface MediaClientOptions extends CarrierSocketOptions {
   accountSid?: string;
   callSid?: string;
   streamSid?: string;
@@ -54,15 +51,6 @@ export interface TwilioServerMessage extends CarrierServerMessage {
   streamSid?: string;
 }
 
-export class MediaConnectError extends Error {
-  constructor(
-    readonly status: number,
-    readonly body: string,
-  ) {
-    super(`media stream handshake answered ${status}: ${body.slice(0, 200)}`);
-  }
-}
-
 function hex(bytes: number): string {
   return [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
@@ -72,10 +60,6 @@ export class TwilioMediaClient extends CarrierPlaybackClient<TwilioServerMessage
   readonly callSid: string;
   readonly accountSid: string;
   readonly customParameters: Record<string, string>;
-
-  private sequence = 0;
-  private chunk = 0;
-  private virtualMs = 0;
 
   private constructor(ws: WebSocket, options: MediaClientOptions) {
     super(ws, options.marks ?? "immediate");
@@ -87,23 +71,10 @@ export class TwilioMediaClient extends CarrierPlaybackClient<TwilioServerMessage
 
   /** Opens the stream (the handshake only; call `begin()` to send `connected` and `start`). */
   static async connect(options: MediaClientOptions): Promise<TwilioMediaClient> {
-    const fetcher = options.fetcher ?? { fetch: (request: Request) => fetch(request) };
-    const response = await fetcher.fetch(new Request(options.url, { headers: { Upgrade: "websocket", ...options.headers } }));
-    const ws = response.webSocket;
-    if (response.status !== 101 || !ws) throw new MediaConnectError(response.status, await response.text());
-    ws.accept();
-    return new TwilioMediaClient(ws, options);
+    return new TwilioMediaClient(await CarrierPlaybackClient.openSocket(options), options);
   }
 
   // ---- What Twilio sends ----
-
-  private send(message: Record<string, unknown>) {
-    this.ws.send(JSON.stringify(message));
-  }
-
-  private nextSequence(): string {
-    return String(++this.sequence);
-  }
 
   connected() {
     this.send({ event: "connected", protocol: "Call", version: "1.0.0" });
@@ -139,21 +110,10 @@ export class TwilioMediaClient extends CarrierPlaybackClient<TwilioServerMessage
         event: "media",
         sequenceNumber: this.nextSequence(),
         streamSid: this.streamSid,
-        media: { track: "inbound", chunk: String(++this.chunk), timestamp: String(Math.round(this.virtualMs)), payload: toBase64(frame) },
+        media: { track: "inbound", ...this.nextMedia(frame) },
       });
-      this.virtualMs += mulawMs(frame.length);
       if (options.paceMs) await new Promise((resolve) => setTimeout(resolve, options.paceMs));
     }
-  }
-
-  /** `ms` of voiced audio. */
-  speak(ms: number, options: { paceMs?: number } = {}) {
-    return this.sendAudio(speechFrames(ms), options);
-  }
-
-  /** `ms` of silence. */
-  silence(ms: number, options: { paceMs?: number; noise?: number } = {}) {
-    return this.sendAudio(silenceFrames(ms, { noise: options.noise }), options);
   }
 
   dtmf(digit: string) {
@@ -163,11 +123,6 @@ export class TwilioMediaClient extends CarrierPlaybackClient<TwilioServerMessage
   /** The caller hung up: Twilio's last message. */
   stop() {
     this.send({ event: "stop", sequenceNumber: this.nextSequence(), streamSid: this.streamSid, stop: { accountSid: this.accountSid, callSid: this.callSid } });
-  }
-
-  /** Milliseconds of audio sent so far (the next frame's timestamp). */
-  get sentMs(): number {
-    return this.virtualMs;
   }
 
   // ---- What the server sends ----

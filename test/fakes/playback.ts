@@ -1,4 +1,4 @@
-import { concatBytes, fromBase64, mulawMs } from "./audio";
+import { concatBytes, fromBase64, mulawMs, silenceFrames, speechFrames, toBase64 } from "./audio";
 
 /**
  * What the three media-stream fakes share: the Twilio client (./media-client), the Telnyx client
@@ -262,12 +262,79 @@ export interface CarrierServerMessage {
   [key: string]: unknown;
 }
 
+/** Our media endpoint refused the stream's WebSocket handshake. */
+export class MediaConnectError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: string,
+  ) {
+    super(`media stream handshake answered ${status}: ${body.slice(0, 200)}`);
+  }
+}
+
+export interface CarrierSocketOptions {
+  /** Our media endpoint; ws(s):// is fetched as http(s):// (workerd's fetch does the upgrade). */
+  url: string;
+  /** Who to fetch through: `exports.default` (the worker), a DO stub, …; default the global fetch. */
+  fetcher?: { fetch(request: Request): Promise<Response> };
+  /** Extra handshake headers, e.g. a signature. */
+  headers?: Record<string, string>;
+}
+
 /** The phone carriers' clients: every message kept in `received`, μ-law 8 kHz audio both ways. */
 export abstract class CarrierPlaybackClient<M extends CarrierServerMessage> extends PlaybackClient {
   readonly received: { at: number; message: M }[] = [];
+  private sequence = 0;
+  private chunk = 0;
+  private virtualMs = 0;
 
   protected constructor(ws: WebSocket, marks: MarkMode, options: { lonelyMarksAtOnce?: boolean } = {}) {
     super(ws, { marks, bytesPerSecond: 8000, ...options });
+  }
+
+  /** The WebSocket handshake as the carrier makes it; a refusal throws MediaConnectError. */
+  protected static async openSocket(options: CarrierSocketOptions): Promise<WebSocket> {
+    const fetcher = options.fetcher ?? { fetch: (request: Request) => fetch(request) };
+    const url = options.url.replace(/^ws(s?):\/\//, "http$1://");
+    const response = await fetcher.fetch(new Request(url, { headers: { Upgrade: "websocket", ...options.headers } }));
+    const ws = response.webSocket;
+    if (response.status !== 101 || !ws) throw new MediaConnectError(response.status, await response.text());
+    ws.accept();
+    return ws;
+  }
+
+  protected send(message: Record<string, unknown>) {
+    this.ws.send(JSON.stringify(message));
+  }
+
+  /** The next message's sequence number: both carriers count every message from 1, as a string. */
+  protected nextSequence(): string {
+    return String(++this.sequence);
+  }
+
+  /** The `chunk`, `timestamp` and `payload` of the next inbound 20 ms media frame. */
+  protected nextMedia(frame: Uint8Array): { chunk: string; timestamp: string; payload: string } {
+    const media = { chunk: String(++this.chunk), timestamp: String(Math.round(this.virtualMs)), payload: toBase64(frame) };
+    this.virtualMs += mulawMs(frame.length);
+    return media;
+  }
+
+  /** Sends μ-law audio as 20 ms `media` frames (re-cut into 160-byte frames). */
+  abstract sendAudio(audio: Uint8Array | Uint8Array[], options?: { paceMs?: number }): Promise<void>;
+
+  /** `ms` of voiced audio. */
+  speak(ms: number, options: { paceMs?: number } = {}) {
+    return this.sendAudio(speechFrames(ms), options);
+  }
+
+  /** `ms` of silence. */
+  silence(ms: number, options: { paceMs?: number; noise?: number } = {}) {
+    return this.sendAudio(silenceFrames(ms, { noise: options.noise }), options);
+  }
+
+  /** Milliseconds of audio sent so far (the next frame's timestamp). */
+  get sentMs(): number {
+    return this.virtualMs;
   }
 
   /**

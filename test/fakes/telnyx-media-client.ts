@@ -1,6 +1,5 @@
-import { FRAME_BYTES, SAMPLE_RATE, concatBytes, fromBase64, mulawMs, silenceFrames, speechFrames, toBase64, toFrames } from "./audio";
-import { MediaConnectError } from "./media-client";
-import { CarrierPlaybackClient, type CarrierServerMessage, type MarkMode } from "./playback";
+import { FRAME_BYTES, SAMPLE_RATE, concatBytes, fromBase64, mulawMs, toFrames } from "./audio";
+import { CarrierPlaybackClient, type CarrierServerMessage, type CarrierSocketOptions, type MarkMode } from "./playback";
 
 /**
  * Plays Telnyx's side of a bidirectional media stream (Call Control `stream_url` with
@@ -46,12 +45,8 @@ import { CarrierPlaybackClient, type CarrierServerMessage, type MarkMode } from 
  * (./playback).
  */
 
-export interface TelnyxMediaClientOptions {
-  /** Our media endpoint: the `stream_url` we gave Telnyx (wss:// is fetched as https://). */
-  url: string;
-  /** Who to fetch through: `exports.default` (the worker), a DO stub, …; default the global fetch. */
-  fetcher?: { fetch(request: Request): Promise<Response> };
-  headers?: Record<string, string>;
+/** `url` is the `stream_url` we gave Telnyx. */
+export interface TelnyxMediaClientOptions extends CarrierSocketOptions {
   /** The call's call_control_id (what `start.call_control_id` says). */
   callControlId: string;
   callSessionId?: string;
@@ -93,9 +88,6 @@ export class TelnyxMediaClient extends CarrierPlaybackClient<TelnyxServerMessage
   readonly callSessionId: string;
   readonly userId = crypto.randomUUID();
 
-  private sequence = 0;
-  private chunk = 0;
-  private virtualMs = 0;
   private started = false;
   private readonly options: TelnyxMediaClientOptions;
 
@@ -110,24 +102,10 @@ export class TelnyxMediaClient extends CarrierPlaybackClient<TelnyxServerMessage
 
   /** Opens the stream (the handshake only; `begin()` sends `connected` and `start`). */
   static async connect(options: TelnyxMediaClientOptions): Promise<TelnyxMediaClient> {
-    const fetcher = options.fetcher ?? { fetch: (request: Request) => fetch(request) };
-    const url = options.url.replace(/^ws(s?):\/\//, "http$1://");
-    const response = await fetcher.fetch(new Request(url, { headers: { Upgrade: "websocket", ...options.headers } }));
-    const ws = response.webSocket;
-    if (response.status !== 101 || !ws) throw new MediaConnectError(response.status, await response.text());
-    ws.accept();
-    return new TelnyxMediaClient(ws, options);
+    return new TelnyxMediaClient(await CarrierPlaybackClient.openSocket(options), options);
   }
 
   // ---- What Telnyx sends ----
-
-  private send(message: Record<string, unknown>) {
-    this.ws.send(JSON.stringify(message));
-  }
-
-  private nextSequence(): string {
-    return String(++this.sequence);
-  }
 
   connected() {
     this.send({ event: "connected", version: "1.0.0" });
@@ -170,10 +148,9 @@ export class TelnyxMediaClient extends CarrierPlaybackClient<TelnyxServerMessage
       const message = {
         event: "media",
         sequence_number: this.nextSequence(),
-        media: { track: this.options.track ?? "inbound", chunk: String(++this.chunk), timestamp: String(Math.round(this.virtualMs)), payload: toBase64(frame) },
+        media: { track: this.options.track ?? "inbound", ...this.nextMedia(frame) },
         stream_id: this.streamId,
       };
-      this.virtualMs += mulawMs(frame.length);
       return message;
     });
     const order = options.order ? options.order(messages.length) : messages.map((_, i) => i);
@@ -182,16 +159,6 @@ export class TelnyxMediaClient extends CarrierPlaybackClient<TelnyxServerMessage
       this.send(messages[index]);
       if (options.paceMs) await new Promise((resolve) => setTimeout(resolve, options.paceMs));
     }
-  }
-
-  /** `ms` of voiced audio. */
-  speak(ms: number, options: { paceMs?: number } = {}) {
-    return this.sendAudio(speechFrames(ms), options);
-  }
-
-  /** `ms` of silence. */
-  silence(ms: number, options: { paceMs?: number; noise?: number } = {}) {
-    return this.sendAudio(silenceFrames(ms, { noise: options.noise }), options);
   }
 
   dtmf(digit: string) {
@@ -206,11 +173,6 @@ export class TelnyxMediaClient extends CarrierPlaybackClient<TelnyxServerMessage
   /** The stream ended (the call hung up, or streaming_stop): Telnyx's last message. */
   stop() {
     this.send({ event: "stop", sequence_number: this.nextSequence(), stop: { user_id: this.userId, call_control_id: this.callControlId }, stream_id: this.streamId });
-  }
-
-  /** Milliseconds of audio sent so far (the next frame's timestamp). */
-  get sentMs(): number {
-    return this.virtualMs;
   }
 
   // ---- What the server sends ----
