@@ -9,6 +9,21 @@ const FIRST = "Our restaurant opens at noon every day.";
 const SECOND = "We have a lovely terrace.";
 const REPLY = `${FIRST} ${SECOND} The kitchen serves seasonal dishes from local farms. Reservations are recommended on weekends.`;
 
+/**
+ * Connects the call's media in "manual" playback (audio plays only when the test says, so the
+ * agent can be held mid-sentence), lets the greeting play, then the caller asks their question
+ * (1 s of speech, then silence that ends the turn).
+ */
+async function askAfterGreeting(callId: string) {
+  const twilio = await connectMedia(callId, "manual");
+  await twilio.waitForEvent("mark");
+  twilio.play();
+  await transcriptOf(callId, 1);
+  await twilio.speak(1000);
+  await twilio.silence(700);
+  return twilio;
+}
+
 describe("voice loop: barge-in", () => {
   it("stops the agent mid-sentence when the caller speaks: clear, LLM and TTS aborted, only what was heard kept", async () => {
     const { callId, marker } = await answeredCall(clock, { greeting: "Hello {{first_name}}." });
@@ -16,15 +31,7 @@ describe("voice loop: barge-in", () => {
     // A slow LLM and a slow second clause: both are still streaming when the caller cuts in.
     await control("/__fakes/openai/script", { match: marker, replies: [{ content: REPLY, delay_ms_per_chunk: 20 }, { content: "Sure, take your time." }] });
     await control("/__fakes/elevenlabs/tts", { match: "lovely terrace", chunk_delay_ms: 60 });
-    // "manual": audio plays (and marks echo) only when the test says, so the agent stays mid-sentence.
-    const twilio = await connectMedia(callId, "manual");
-
-    await twilio.waitForEvent("mark");
-    twilio.play();
-    await transcriptOf(callId, 1);
-
-    await twilio.speak(1000);
-    await twilio.silence(700);
+    const twilio = await askAfterGreeting(callId);
     const firstReplyMark = await twilio.waitFor((m) => m.event === "mark" && m.mark?.name !== twilio.marks[0], { what: "the reply's first mark" });
     twilio.play(); // the caller hears the first sentence, and its mark goes back
     expect(twilio.echoedMarks).toContain(firstReplyMark.mark!.name);
@@ -84,13 +91,7 @@ describe("voice loop: barge-in", () => {
     const { callId, marker } = await answeredCall(clock, { greeting: "Hello {{first_name}}." });
     await control("/__fakes/deepgram/script", { tag: callId, lines: ["Tell me about the menu", "mm-hmm"] });
     await control("/__fakes/openai/script", { match: marker, replies: [{ content: "We cook with seasonal produce. Every dish is made to order." }] });
-    const twilio = await connectMedia(callId, "manual");
-    await twilio.waitForEvent("mark");
-    twilio.play();
-    await transcriptOf(callId, 1);
-
-    await twilio.speak(1000);
-    await twilio.silence(700);
+    const twilio = await askAfterGreeting(callId);
     // The whole reply has gone out, waiting to play; the caller murmurs along (300 ms: short of the VAD's 400).
     await twilio.waitFor((m) => m.event === "mark" && m.mark?.name?.endsWith("-c1") === true, { what: "the reply's last mark" });
     await twilio.silence(200);
@@ -119,13 +120,7 @@ describe("voice loop: barge-in", () => {
     await control("/__fakes/openai/script", { match: marker, replies: [{ content: "It faces the harbour. It seats forty guests." }] });
     // A slow second clause: the line goes quiet after the first, and the caller murmurs into the pause.
     await control("/__fakes/elevenlabs/tts", { match: "seats forty", first_byte_delay_ms: 1200 });
-    const twilio = await connectMedia(callId, "manual");
-    await twilio.waitForEvent("mark");
-    twilio.play();
-    await transcriptOf(callId, 1);
-
-    await twilio.speak(1000);
-    await twilio.silence(700);
+    const twilio = await askAfterGreeting(callId);
     const first = await twilio.waitFor((m) => m.event === "mark" && m.mark?.name?.endsWith("-c0") === true && m.mark.name !== twilio.marks[0], { what: "the reply's first mark" });
     twilio.play(); // the first sentence has played: nothing is queued at Twilio
     const firstMarkAt = twilio.received.findIndex((r) => r.message === first);
