@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { manualClockPerTest } from "../helpers/clock";
-import { answeredCall, connectMedia, control, eventually, recorded, transcriptOf } from "./helpers";
+import { answeredCall, askAfterGreeting, control, eventually, recorded, transcriptOf } from "./helpers";
 
 const START = Date.UTC(2030, 1, 5, 15, 0, 0);
 const clock = manualClockPerTest(START);
@@ -8,21 +8,6 @@ const clock = manualClockPerTest(START);
 const FIRST = "Our restaurant opens at noon every day.";
 const SECOND = "We have a lovely terrace.";
 const REPLY = `${FIRST} ${SECOND} The kitchen serves seasonal dishes from local farms. Reservations are recommended on weekends.`;
-
-/**
- * Connects the call's media in "manual" playback (audio plays only when the test says, so the
- * agent can be held mid-sentence), lets the greeting play, then the caller asks their question
- * (1 s of speech, then silence that ends the turn).
- */
-async function askAfterGreeting(callId: string) {
-  const twilio = await connectMedia(callId, "manual");
-  await twilio.waitForEvent("mark");
-  twilio.play();
-  await transcriptOf(callId, 1);
-  await twilio.speak(1000);
-  await twilio.silence(700);
-  return twilio;
-}
 
 describe("voice loop: barge-in", () => {
   it("stops the agent mid-sentence when the caller speaks: clear, LLM and TTS aborted, only what was heard kept", async () => {

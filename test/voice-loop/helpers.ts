@@ -97,6 +97,21 @@ export async function greetingThenCallerSpeaks(twilio: TwilioMediaClient, callId
   if (awaitReply) await transcriptOf(callId, 3);
 }
 
+/**
+ * Connects the call's media in "manual" playback (audio plays only when the test says, so the
+ * agent can be held mid-sentence), lets the greeting play, then the caller asks their question
+ * (`speechMs` of speech, then silence that ends the turn).
+ */
+export async function askAfterGreeting(callId: string, speechMs = 1000): Promise<TwilioMediaClient> {
+  const twilio = await connectMedia(callId, "manual");
+  await twilio.waitForEvent("mark");
+  twilio.play();
+  await transcriptOf(callId, 1);
+  await twilio.speak(speechMs);
+  await twilio.silence(700);
+  return twilio;
+}
+
 /** The data of the call's events of one type, oldest first. */
 export async function eventData(orgId: string, callId: string, type: string): Promise<any[]> {
   const rows = await env.DB.prepare("SELECT data FROM events WHERE org_id = ? AND type = ? ORDER BY created_at, rowid").bind(orgId, type).all<{ data: string }>();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { manualClockPerTest } from "../helpers/clock";
-import { answeredCall, callStub, connectMedia, control, eventData, eventually, recorded, tick, transcript, transcriptOf } from "./helpers";
+import { answeredCall, askAfterGreeting, callStub, control, eventData, eventually, recorded, tick, transcript, transcriptOf } from "./helpers";
 
 const START = Date.UTC(2030, 1, 6, 15, 0, 0);
 const clock = manualClockPerTest(START);
@@ -19,13 +19,7 @@ describe("voice loop: interruption settings", () => {
     const { callId, marker } = await answeredCall(clock, { greeting: "Hello {{first_name}}.", interruption: { enabled: false } });
     await control("/__fakes/deepgram/script", { tag: callId, lines: ["Where do I park", "wait can I bring my dog"] });
     await control("/__fakes/openai/script", { match: marker, replies: [{ content: LONG_REPLY }, { content: "Dogs are welcome on a leash." }] });
-    const twilio = await connectMedia(callId, "manual");
-    await twilio.waitForEvent("mark");
-    twilio.play();
-    await transcriptOf(callId, 1);
-
-    await twilio.speak(800);
-    await twilio.silence(700);
+    const twilio = await askAfterGreeting(callId, 800);
     await twilio.waitFor((m) => m.event === "mark" && m.mark?.name?.endsWith("-c3") === true, { what: "the long reply's last mark" });
     // "wait" would stop an interruptible agent at once; this one keeps its audio queued.
     await twilio.speak(1200);
@@ -65,13 +59,7 @@ describe("voice loop: interruption settings", () => {
       match: marker,
       replies: [{ content: LONG_REPLY }, { content: "Thursday it is." }, { content: "We are at 12 Main Street." }],
     });
-    const twilio = await connectMedia(callId, "manual");
-    await twilio.waitForEvent("mark");
-    twilio.play();
-    await transcriptOf(callId, 1);
-
-    await twilio.speak(800);
-    await twilio.silence(700);
+    const twilio = await askAfterGreeting(callId, 800);
     await twilio.waitFor((m) => m.event === "mark" && m.mark?.name?.endsWith("-c3") === true, { what: "the long reply's last mark" });
     await twilio.speak(600); // "Thursday works": two words, under min_words
     await twilio.silence(700);
@@ -137,12 +125,7 @@ describe("voice loop: max_duration", () => {
     );
     await control("/__fakes/deepgram/script", { tag: callId, lines: ["Tell me everything", "hold on one more thing"] });
     await control("/__fakes/openai/script", { match: marker, replies: [{ content: LONG_REPLY }] });
-    const twilio = await connectMedia(callId, "manual");
-    await twilio.waitForEvent("mark");
-    twilio.play();
-    await transcriptOf(callId, 1);
-    await twilio.speak(800);
-    await twilio.silence(700);
+    const twilio = await askAfterGreeting(callId, 800);
     await twilio.waitFor((m) => m.event === "mark" && m.mark?.name?.endsWith("-c1") === true, { what: "part of the long reply" });
     twilio.play(2600); // the first sentence (2.4 s) plays and its mark goes back
 
