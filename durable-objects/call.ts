@@ -96,6 +96,8 @@ interface Stored {
   recordingKey?: string;
   /** A machine answered and the agent leaves a message: whether its greeting has ended (the beep). */
   voicemail?: { greetingEnded: boolean };
+  /** Carrier calls reported after this call was taken as never placed, each hung up once. */
+  strayCallIds?: string[];
 }
 
 /**
@@ -522,10 +524,35 @@ export class CallDO extends DurableObject<Env> {
       stored.timers = stored.timers.filter((t) => t.kind !== "dial_unconfirmed");
       await this.#commit(stored, markStarted(stored.state, event.providerCallId));
     }
+    if (this.#isStrayCall(stored, event)) {
+      await this.#hangUpStrayCall(stored, event.providerCallId!);
+      return this.#view(stored);
+    }
     const transition = applyCarrierEvent(stored.state, event);
     if (transition.state !== stored.state) await this.#commit(stored, transition);
     await this.#afterCarrierEvent(stored, event);
     return this.#view(stored);
+  }
+
+  /**
+   * A live call the carrier reports for a call of ours that ended without one: the carrier placed
+   * it after all, after the dial timed out and the confirmation window passed (a callback more
+   * than 15 s late). Nobody would talk to the callee, so it is hung up at once.
+   */
+  #isStrayCall(stored: Stored, event: CarrierEvent): boolean {
+    const live = event.kind === "initiated" || event.kind === "ringing" || event.kind === "answered" || event.kind === "machine_detection";
+    return live && !!event.providerCallId && isTerminal(stored.state.status) && !stored.state.providerCallId && !stored.strayCallIds?.includes(event.providerCallId);
+  }
+
+  async #hangUpStrayCall(stored: Stored, providerCallId: string): Promise<void> {
+    stored.strayCallIds = [...(stored.strayCallIds ?? []), providerCallId];
+    await this.#save(stored);
+    console.warn(JSON.stringify({ level: "warn", message: "the carrier placed a call we had taken as failed; hanging it up", call_id: stored.spec.id, provider_call_id: providerCallId }));
+    try {
+      await (await this.#carrier(stored)).hangup(providerCallId);
+    } catch (error) {
+      console.error(JSON.stringify({ level: "error", message: "could not hang up the stray carrier call", call_id: stored.spec.id, provider_call_id: providerCallId, error: String(error) }));
+    }
   }
 
   /** A machine verdict (or an answer that came with one) is acted on once the call is answered. */

@@ -117,6 +117,39 @@ describe("carrier failures while a campaign dials", () => {
     expect(await eventually(() => dialsTo(to), (d) => d.length === 1, "the one dial on record")).toHaveLength(1);
   }, 60_000);
 
+  it("a call Twilio reports only after the confirmation window, for a call already taken as failed, is hung up at once and changes nothing", async () => {
+    const { org, agentId } = await carrierOrg("twilio");
+    const to = uniqueNewYorkNumber();
+    await failNextDials(to, { create: true, delay_ms: 11_000 });
+    const created = await org.post("/calls", { agent_id: agentId, phone_number: to });
+    const callId = created.body.data.id as string;
+    const stub = env.CALL.get(env.CALL.idFromName(callId));
+    await runDurableObjectAlarm(stub); // the dial, which times out
+    // Twilio's callbacks are held back past the 15 s window: the call is taken as never placed.
+    clock.advance(16_000);
+    await runDurableObjectAlarm(stub);
+    expect(await callRecord(callId)).toMatchObject({ status: "failed", end_reason: "carrier_error", provider_call_id: null });
+
+    const callbacks = await eventually(
+      async () => (await fetch(new URL(`/__fakes/twilio/callbacks?to=${encodeURIComponent(to)}`, env.FAKES_CONTROL_URL)).then((r) => r.json())) as TwilioCallback[],
+      (c) => Array.isArray(c) && c.filter((cb) => cb.kind === "status").length >= 2,
+      "the created call's callbacks",
+    );
+    const statuses = callbacks.filter((c) => c.kind === "status");
+    const sid = new URLSearchParams(statuses[0].body).get("CallSid")!;
+    const hangups = async () =>
+      (await fakeRequests("twilio", sid)).filter((r) => r.method === "POST" && r.path.endsWith(`/Calls/${sid}.json`) && new URLSearchParams(r.body).get("Status") === "completed");
+    expect(await hangups()).toHaveLength(0);
+    // initiated, then ringing (and the first again, as Twilio may repeat it): one hang-up.
+    for (const callback of [statuses[0], statuses[1], statuses[0]]) expect((await deliver(callback)).status).toBe(204);
+    expect(await eventually(hangups, (h) => h.length === 1, "the stray call's hang-up")).toHaveLength(1);
+    expect(await hangups()).toHaveLength(1);
+    // The call stays as it ended: failed, with no carrier id and no event after call.failed.
+    expect(await callRecord(callId)).toMatchObject({ status: "failed", end_reason: "carrier_error", provider_call_id: null });
+    const events = await env.DB.prepare("SELECT type FROM events WHERE org_id = ? AND json_extract(data, '$.call_id') = ? ORDER BY created_at, rowid").bind(org.orgId, callId).all<{ type: string }>();
+    expect(events.results.map((e) => e.type)).toEqual(["call.failed"]);
+  }, 60_000);
+
   it("a dial that timed out and that Twilio never placed ends carrier_error once the confirmation window has passed", async () => {
     const { org, agentId } = await carrierOrg("twilio");
     const to = uniqueNewYorkNumber();
