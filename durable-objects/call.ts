@@ -38,7 +38,7 @@ import { verifyWebCallToken } from "../src/calls/web-call-tokens";
 import { MULAW_SILENCE } from "../src/voice/playout";
 import { VoiceSession, type HostActionResult, type HostCallAction } from "../src/voice/session";
 import { voiceSessionConfig, type CallTool, type VoiceSessionConfig } from "../src/voice/session-config";
-import { FrameReorderer, latencySummary, streamStartProblem, type StreamStartProblem } from "../src/voice/session-rules";
+import { FrameReorderer, KEYPAD_KEY, latencySummary, streamStartProblem, type StreamStartProblem } from "../src/voice/session-rules";
 import { VoiceStore, type ToolCallRecord } from "../src/voice/session-store";
 import { stereoWavFromMulaw } from "../src/voice/wav";
 import { publishEvents, recordEvent } from "../src/webhooks/emit";
@@ -151,6 +151,8 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 const MediaFrame = z.object({
   event: z.enum(["connected", "start", "media", "mark", "dtmf", "stop", "error"]),
   streamSid: z.string().optional(),
+  sequenceNumber: z.union([z.string().max(20), z.number()]).optional(),
+  sequence_number: z.union([z.string().max(20), z.number()]).optional(),
   stream_id: z.string().optional(),
   start: z
     .object({
@@ -166,6 +168,8 @@ const MediaFrame = z.object({
     .object({ track: z.string().optional(), chunk: z.union([z.string().max(20), z.number()]).optional(), payload: z.string().max(100_000) })
     .optional(),
   mark: z.object({ name: z.string().max(200) }).optional(),
+  // Twilio {track, digit}, Telnyx {digit}: one key a frame.
+  dtmf: z.object({ digit: z.string().regex(KEYPAD_KEY) }).passthrough().optional(),
   error: z.unknown().optional(),
   payload: z.unknown().optional(),
 });
@@ -1012,6 +1016,12 @@ export class CallDO extends DurableObject<Env> {
     }
     if (event === "mark") {
       if (frame.data.mark) await this.#voice?.onMark(frame.data.mark.name);
+      return;
+    }
+    if (event === "dtmf") {
+      // A key the caller pressed, on the stream the conversation runs on.
+      const sequence = Number(frame.data.sequenceNumber ?? frame.data.sequence_number);
+      if (frame.data.dtmf && this.#voiceSocket === ws) this.#voice?.keypress(frame.data.dtmf.digit, Number.isFinite(sequence) ? sequence : undefined);
       return;
     }
     const streamSid = frame.data.start?.streamSid ?? frame.data.streamSid ?? frame.data.stream_id ?? null;

@@ -1,7 +1,7 @@
 /**
  * The voice session's decisions, free of I/O: when caller speech stops the agent, what the caller
  * heard of a cut-off clause, how transcript turns are ordered, how Deepgram times map onto the
- * call's stream after a reconnect, and the per-turn latency figures.
+ * call's stream after a reconnect, the per-turn latency figures, and keypad entries.
  */
 import type { BargeInOptions } from "./session-config";
 import { shouldInterrupt } from "./turns";
@@ -17,6 +17,58 @@ import { shouldInterrupt } from "./turns";
 export function bargeInDecision(input: { text: string; voicedMs: number }, options: BargeInOptions): boolean {
   if (shouldInterrupt({ text: input.text, speechMs: Number.POSITIVE_INFINITY }, { minWords: options.minWords, minSpeechMs: 0 })) return true;
   return shouldInterrupt({ text: input.text, speechMs: input.voicedMs }, { minWords: 0, minSpeechMs: options.minSpeechMs });
+}
+
+// ---- Keypad (DTMF) ----
+
+/** A key the carriers report: the digits, `*`, `#` and the A–D column. */
+export const KEYPAD_KEY = /^[0-9*#A-D]$/;
+/** A keypad entry ends this long after its last key, … */
+export const KEYPAD_GAP_MS = 2000;
+/** … or, once it has `#` or KEYPAD_MAX_KEYS keys, this long after that key (for keys overtaken on the way). */
+export const KEYPAD_SETTLE_MS = 150;
+export const KEYPAD_MAX_KEYS = 20;
+
+/**
+ * The keys of the caller's keypad entries, in the carrier's sequence order: Telnyx does not
+ * promise to deliver stream messages in order (nor does a busy local workerd), so a key may
+ * arrive after the one pressed next. A key older than an entry already taken is dropped.
+ */
+export class KeypadEntry {
+  #keys: { key: string; sequence: number }[] = [];
+  #takenThrough = Number.NEGATIVE_INFINITY;
+  #arrivals = 0;
+
+  /** Adds a key (`sequence`: the carrier's message number; arrival order without one). False when dropped. */
+  add(key: string, sequence?: number): boolean {
+    const at = sequence ?? this.#arrivals++;
+    if (at <= this.#takenThrough) return false;
+    this.#keys.push({ key, sequence: at });
+    this.#keys.sort((a, b) => a.sequence - b.sequence);
+    return true;
+  }
+
+  get empty(): boolean {
+    return this.#keys.length === 0;
+  }
+
+  /** Has `#` or as many keys as an entry takes: it ends once KEYPAD_SETTLE_MS pass. */
+  get complete(): boolean {
+    return this.#keys.some((k) => k.key === "#") || this.#keys.length >= KEYPAD_MAX_KEYS;
+  }
+
+  /** The entry's keys in order; it starts over. */
+  take(): string {
+    const keys = this.#keys.map((k) => k.key).join("");
+    this.#takenThrough = Math.max(this.#takenThrough, ...this.#keys.map((k) => k.sequence));
+    this.#keys = [];
+    return keys;
+  }
+}
+
+/** A keypad entry as the caller's turn, in the transcript and, in these words, to the LLM. */
+export function keypadText(keys: string): string {
+  return `[keypad: ${keys}]`;
 }
 
 /**

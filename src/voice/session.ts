@@ -54,7 +54,19 @@ import { streamChat, type ChatMessage } from "./providers/llm";
 import { transcribeUtterance } from "./providers/openai-stt";
 import { synthesizeMulaw, type TtsEnv } from "./providers/tts";
 import { llmApiKey, type CallTool, type VoiceSessionConfig } from "./session-config";
-import { bargeInDecision, heardSoFar, joinSpoken, transcriptTurn, turnLatency, type LatencyMarks, type SentClause } from "./session-rules";
+import {
+  bargeInDecision,
+  heardSoFar,
+  joinSpoken,
+  KEYPAD_GAP_MS,
+  KEYPAD_SETTLE_MS,
+  KeypadEntry,
+  keypadText,
+  transcriptTurn,
+  turnLatency,
+  type LatencyMarks,
+  type SentClause,
+} from "./session-rules";
 import type { ToolCallRecord, VoiceStore } from "./session-store";
 import { ClauseSplitter, splitClauses } from "./sentences";
 import { DeepgramTurnAssembler, onlyBackchannel, type TurnEvent } from "./turns";
@@ -249,6 +261,10 @@ export class VoiceSession {
   #pendingMachine: { greetingEnded: boolean } | null = null;
   /** Caller turns the voicemail classifier has looked at (only the first ones are a greeting). */
   #classifiedTurns = 0;
+  /** Keys the caller is pressing (DTMF), not yet a turn; since stream time `#keypadSinceMs`, ended by `#keypadTimer` unless another key comes. */
+  readonly #keypad = new KeypadEntry();
+  #keypadSinceMs = 0;
+  #keypadTimer: ReturnType<typeof setTimeout> | null = null;
   #closed = false;
 
   constructor(options: VoiceSessionOptions) {
@@ -349,6 +365,7 @@ export class VoiceSession {
     }
     for (const resolve of [...this.#playedWaiters.splice(0), ...this.#pauseWaiters.splice(0)]) resolve();
     if (this.#voicemail?.fallback) clearTimeout(this.#voicemail.fallback);
+    if (this.#keypadTimer) clearTimeout(this.#keypadTimer);
     this.#stt?.close();
     // A transcription in flight is cancelled; queued utterances see the session closed and stop.
     this.#transcriptionAbort.abort();
@@ -479,14 +496,41 @@ export class VoiceSession {
     else if (!this.#busy()) await this.#armInactivity();
   }
 
-  async #onCallerTurn(text: string, startMs: number, endMs: number): Promise<void> {
+  // ---- Keypad ----
+
+  /**
+   * A key the caller pressed (the carrier's DTMF report, `sequence` its message number). Keys make
+   * one entry, which becomes a caller turn shortly after `#` or KEYPAD_MAX_KEYS keys, or
+   * KEYPAD_GAP_MS after the last key.
+   */
+  keypress(key: string, sequence?: number): void {
+    if (this.#closed) return;
+    const starting = this.#keypad.empty;
+    if (!this.#keypad.add(key, sequence)) {
+      this.#log("warn", "a key that came after its keypad entry was answered is dropped", { key, sequence });
+      return;
+    }
+    void this.#callerActive();
+    if (starting) this.#keypadSinceMs = this.#streamMs();
+    if (this.#keypadTimer) clearTimeout(this.#keypadTimer);
+    this.#keypadTimer = setTimeout(() => this.#keypadEntered(), this.#keypad.complete ? KEYPAD_SETTLE_MS : KEYPAD_GAP_MS);
+  }
+
+  #keypadEntered(): void {
+    this.#keypadTimer = null;
+    if (this.#closed || this.#keypad.empty) return;
+    void this.#onCallerTurn(keypadText(this.#keypad.take()), this.#keypadSinceMs, this.#streamMs(), { keypad: true });
+  }
+
+  /** A caller turn: words (the STT's), or a keypad entry, which a machine never makes and which stops the agent like words enough to. */
+  async #onCallerTurn(text: string, startMs: number, endMs: number, { keypad = false } = {}): Promise<void> {
     const config = this.#config;
     if (!config || this.#closed) return;
     const sttFinalAt = Date.now();
-    this.#interim = "";
+    if (!keypad) this.#interim = "";
     const offset = this.#options.answerOffsetMs;
     const turn = transcriptTurn("contact", text, offset + startMs, offset + endMs);
-    if (this.#voicemail || this.#voicemailGreeting(text)) {
+    if (this.#voicemail || (!keypad && this.#voicemailGreeting(text))) {
       // A machine: what it says goes in the transcript, never to the LLM.
       await this.#options.store.appendTranscript(turn);
       return;
@@ -497,12 +541,12 @@ export class VoiceSession {
       return;
     }
     if (this.#busy()) {
-      if (onlyBackchannel(text)) {
+      if (!keypad && onlyBackchannel(text)) {
         // A backchannel ("okay", "mm-hmm") over the agent: kept in the transcript, not answered.
         await this.#options.store.appendTranscript(turn);
         return;
       }
-      if (!config.bargeIn.enabled || !bargeInDecision({ text, voicedMs: endMs - startMs }, config.bargeIn)) {
+      if (!config.bargeIn.enabled || (!keypad && !bargeInDecision({ text, voicedMs: endMs - startMs }, config.bargeIn))) {
         // Too little to stop the agent (or it may not be stopped): answered once it finishes,
         // together with anything else said meanwhile.
         this.#held = this.#held ? { text: joinSpoken(this.#held.text, text), startMs: this.#held.startMs, endMs } : { text, startMs, endMs };

@@ -162,7 +162,17 @@ export class TelnyxMediaClient extends CarrierPlaybackClient<TelnyxServerMessage
   }
 
   dtmf(digit: string) {
-    this.send({ event: "dtmf", stream_id: this.streamId, occurred_at: new Date().toISOString(), sequence_number: this.nextSequence(), dtmf: { digit } });
+    this.send(this.dtmfMessage(digit));
+  }
+
+  /** Presses `keys` one after another; `order` sends their messages in another order (numbered as pressed), as Telnyx may deliver them. */
+  pressKeys(keys: string, options: { order?: number[] } = {}) {
+    const messages = [...keys].map((key) => this.dtmfMessage(key));
+    for (const index of options.order ?? messages.map((_, i) => i)) this.send(messages[index]);
+  }
+
+  private dtmfMessage(digit: string) {
+    return { event: "dtmf", stream_id: this.streamId, occurred_at: new Date().toISOString(), sequence_number: this.nextSequence(), dtmf: { digit } };
   }
 
   /** Telnyx telling us it could not take something we sent (codes 100002–100005). */

@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import { DEFAULT_BARGE_IN, DEFAULT_INACTIVITY_MESSAGE, voiceSessionConfig } from "../../src/voice/session-config";
 import {
   FrameReorderer,
+  KEYPAD_MAX_KEYS,
+  KeypadEntry,
   bargeInDecision,
   heardSoFar,
   insertTurn,
@@ -263,5 +265,45 @@ describe("a media stream's start", () => {
   it("refuses a Telnyx stream naming another call, or none", () => {
     expect(streamStartProblem("telnyx", { format: PCMU, callControlId: "v3:b" }, "v3:a")).toMatchObject({ reason: "identity" });
     expect(streamStartProblem("telnyx", { format: PCMU }, "v3:a")).toMatchObject({ reason: "identity" });
+  });
+});
+
+describe("KeypadEntry", () => {
+  it("gives the keys in the carrier's sequence order, whatever order they arrived in", () => {
+    const entry = new KeypadEntry();
+    expect(entry.empty).toBe(true);
+    entry.add("#", 12);
+    entry.add("1", 10);
+    entry.add("2", 11);
+    expect(entry.complete).toBe(true);
+    expect(entry.take()).toBe("12#");
+    expect(entry.empty).toBe(true);
+  });
+
+  it("is complete at # or at the most keys an entry takes, not before", () => {
+    const entry = new KeypadEntry();
+    for (let i = 0; i < KEYPAD_MAX_KEYS - 1; i++) entry.add(String(i % 10), i);
+    expect(entry.complete).toBe(false);
+    entry.add("9", KEYPAD_MAX_KEYS);
+    expect(entry.complete).toBe(true);
+  });
+
+  it("drops a key older than an entry already taken, and starts the next entry after it", () => {
+    const entry = new KeypadEntry();
+    entry.add("5", 20);
+    entry.add("#", 22);
+    expect(entry.take()).toBe("5#");
+    expect(entry.add("4", 21)).toBe(false);
+    expect(entry.empty).toBe(true);
+    expect(entry.add("7", 23)).toBe(true);
+    expect(entry.take()).toBe("7");
+  });
+
+  it("keeps arrival order for keys without a sequence number", () => {
+    const entry = new KeypadEntry();
+    for (const key of ["3", "1", "*"]) entry.add(key);
+    expect(entry.take()).toBe("31*");
+    entry.add("2");
+    expect(entry.take()).toBe("2");
   });
 });

@@ -105,7 +105,6 @@ describe("voice loop over Telnyx media streaming", () => {
     await control("/__fakes/deepgram/script", { tag: call.callId, lines: ["I would like to book an appointment"] });
     await control("/__fakes/openai/script", { match: call.marker, replies: [{ content: "Of course. Which day suits you best?" }] });
     const telnyx = await openStream(call);
-    telnyx.dtmf("1"); // Telnyx passes key presses on the stream; the loop does not act on them
 
     const [greeting] = await transcriptOf(call.callId, 1);
     expect(greeting).toMatchObject({ speaker: "agent", text: GREETING, start_ms: 0, interrupted: false });
@@ -160,6 +159,24 @@ describe("voice loop over Telnyx media streaming", () => {
     expect((await call.org.get(`/calls/${call.callId}/transcript`)).body.data).toEqual({ call_id: call.callId, turns });
   });
 
+  it("takes the caller's key presses from Telnyx's dtmf frames as their turn, in the order pressed", async () => {
+    const call = await answeredTelnyxCall();
+    await control("/__fakes/openai/script", { match: call.marker, replies: [{ content: "Thank you, your booking is confirmed." }] });
+    const telnyx = await openStream(call);
+    await transcriptOf(call.callId, 1);
+    await telnyx.silence(telnyx.audioMs);
+    // Pressed 4, 1, #; delivered #, 1, 4 (Telnyx does not promise order; sequence_number tells).
+    telnyx.pressKeys("41#", { order: [2, 1, 0] });
+    const turns = await transcriptOf(call.callId, 3);
+    expect(turns.map((t) => [t.speaker, t.text])).toEqual([
+      ["agent", GREETING],
+      ["contact", "[keypad: 41#]"],
+      ["agent", "Thank you, your booking is confirmed."],
+    ]);
+    expect(JSON.parse((await chats(call.marker))[0].body).messages.at(-1)).toEqual({ role: "user", content: "[keypad: 41#]" });
+    expect(telnyx.errors).toEqual([]);
+  });
+
   it("puts frames Telnyx delivered out of order back in chunk order, and a stop ends the stream but not the call", async () => {
     const call = await answeredTelnyxCall({}, { recording_enabled: true });
     const telnyx = await openStream(call);
@@ -171,6 +188,9 @@ describe("voice loop over Telnyx media streaming", () => {
     levels.forEach((level, i) => audio.fill(level, i * FRAME_BYTES, (i + 1) * FRAME_BYTES));
     const scrambled = [2, 0, 1, 5, 3, 4, 8, 11, 6, 7, 10, 9];
     await telnyx.sendAudio(audio, { order: () => scrambled });
+    // All twelve taken in before the stop: a loaded workerd has delivered a stream's messages out
+    // of order, and a frame overtaken by the stop is not in the recording the stop writes.
+    await eventually(() => callStub(call.callId).mediaSession(), (m) => m?.framesIn === levels.length, "the twelve frames taken in");
     telnyx.stop();
 
     // The stream's stop writes the recording; the caller's leg (left) is in chunk order.
