@@ -944,6 +944,10 @@ export class CallDO extends DurableObject<Env> {
       await this.#voice?.onMark(parsed.message.name);
       return;
     }
+    if (parsed.message.type === "dtmf") {
+      this.#voice?.keypress(parsed.message.digit);
+      return;
+    }
     await this.#endWebCall("hangup_by_contact");
   }
 

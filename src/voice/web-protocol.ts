@@ -6,6 +6,7 @@
  *            (20 ms = 640 bytes is typical); an odd length or more than 1 s is refused with an
  *            `error` message and dropped
  *   text     {"type":"mark","name":"…"}  echo of a server mark, once the audio before it played
+ *            {"type":"dtmf","digit":"…"}  a keypad key: 0-9, *, #, A-D (the caller's keypad, as on a phone)
  *            {"type":"hangup"}            the user hung up (the call ends `hangup_by_contact`)
  * server → browser
  *   text     {"type":"ready","call_id":"…","sample_rate":16000}  on connect
@@ -17,6 +18,7 @@
  * Closing the socket ends the call like a hangup.
  */
 import { z } from "zod";
+import { KEYPAD_KEY } from "./session-rules";
 
 export const WEB_SAMPLE_RATE = 16_000;
 /** One second of PCM16 at 16 kHz: the most audio one browser message may carry. */
@@ -24,6 +26,7 @@ export const MAX_WEB_AUDIO_BYTES = WEB_SAMPLE_RATE * 2;
 
 export const WebClientMessage = z.discriminatedUnion("type", [
   z.object({ type: z.literal("mark"), name: z.string().min(1).max(200) }),
+  z.object({ type: z.literal("dtmf"), digit: z.string().regex(KEYPAD_KEY) }),
   z.object({ type: z.literal("hangup") }),
 ]);
 export type WebClientMessage = z.infer<typeof WebClientMessage>;
@@ -47,7 +50,7 @@ export function parseWebClientMessage(text: string): { ok: true; message: WebCli
   }
   const parsed = WebClientMessage.safeParse(json);
   if (!parsed.success) {
-    return { ok: false, error: { code: "invalid_message", message: 'Expected {"type":"mark","name":"…"} or {"type":"hangup"}' } };
+    return { ok: false, error: { code: "invalid_message", message: 'Expected {"type":"mark","name":"…"}, {"type":"dtmf","digit":"0-9, *, #, A-D"} or {"type":"hangup"}' } };
   }
   return { ok: true, message: parsed.data };
 }

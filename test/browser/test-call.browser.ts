@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { api, capture, connectBrowser, eventually, expectCleanConsole, newPage, signIn } from "./helpers";
 
 // Scenario g: the agent page's test call, with Chromium's fake microphone (a beep the fake
-// Deepgram hears as speech): it connects, shows the live state, and Hang up ends the call.
+// Deepgram hears as speech): it connects, shows the live state, takes keypad keys, and Hang up
+// ends the call.
 describe("test call from the agent page", () => {
   let browser: Browser;
   beforeAll(async () => {
@@ -13,7 +14,7 @@ describe("test call from the agent page", () => {
     await browser?.close();
   });
 
-  it("connects through the microphone, goes live, and hangs up", async () => {
+  it("connects through the microphone, goes live, takes keypad keys, and hangs up", async () => {
     const agent = await api<{ id: string; name: string }>("POST", "/agents", {
       name: "Test call agent",
       voice_id: "01900000-0000-7000-8000-000000000001",
@@ -46,6 +47,16 @@ describe("test call from the agent page", () => {
     });
     await capture(page, "test-call", "live");
 
+    // The keypad, shown while live: its keys reach the agent as the caller's entry.
+    const keypad = section.getByRole("group", { name: "Keypad" });
+    expect(await keypad.isVisible()).toBe(true);
+    await keypad.getByRole("button", { name: "Key 5" }).click();
+    await keypad.getByRole("button", { name: "Key pound" }).click();
+    await eventually("the keypad entry in the transcript", async () => {
+      const { turns } = await api<{ turns: { speaker: string; text: string }[] }>("GET", `/calls/${calls[0].id}/transcript`);
+      return turns.some((t) => t.speaker === "contact" && t.text === "[keypad: 5#]") ? true : undefined;
+    });
+
     await hangUp.click();
     await page.waitForFunction(() => /^Ended: /.test((globalThis as any).document.getElementById("test-call-status")?.textContent ?? ""), null, { timeout: 10_000 });
     const ended = await eventually("the call to end", async () => {
@@ -55,6 +66,7 @@ describe("test call from the agent page", () => {
     expect(ended.end_reason).toBe("hangup_by_contact");
     expect(await status.innerText()).toBe("Ended: hangup by contact.");
     expect(await section.getByRole("button", { name: "Start test call" }).isVisible()).toBe(true);
+    expect(await keypad.isVisible()).toBe(false);
     await capture(page, "test-call", "ended");
     expectCleanConsole(page);
     await page.context().close();

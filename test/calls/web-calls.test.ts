@@ -322,6 +322,25 @@ describe("web call: the browser's socket", () => {
     await browser.waitForClose();
   });
 
+  it("takes the page's keypad keys as the caller's entry", async () => {
+    const { org, agentId, marker } = await orgWithAgent();
+    const { call, websocket_url } = await createWebCall(org, agentId);
+    await control("/__fakes/openai/script", { match: marker, replies: [{ content: "You chose option three." }] });
+    const browser = await connect(websocket_url);
+    await browser.ready;
+    await transcriptOf(call.id, 1);
+    for (const key of ["3", "#"]) browser.dtmf(key);
+    const turns = await transcriptOf(call.id, 3);
+    expect(turns.map((t) => [t.speaker, t.text])).toEqual([
+      ["agent", "Hello Ana, this is Maya."],
+      ["contact", "[keypad: 3#]"],
+      ["agent", "You chose option three."],
+    ]);
+    expect(browser.errors).toEqual([]);
+    browser.hangup();
+    await browser.waitForClose();
+  });
+
   it("answers protocol errors with an `error` message and keeps the call up", async () => {
     const { org, agentId } = await orgWithAgent({ greeting: null, first_speaker: "user" });
     const { call, websocket_url } = await createWebCall(org, agentId);
@@ -332,9 +351,10 @@ describe("web call: the browser's socket", () => {
     browser.ws.send("not json");
     browser.sendJson({ type: "dance" });
     browser.sendJson({ type: "mark" });
-    const errors = await browser.until(() => (browser.of("error").length >= 5 ? browser.of("error") : undefined), "five errors");
+    browser.dtmf("x");
+    const errors = await browser.until(() => (browser.of("error").length >= 6 ? browser.of("error") : undefined), "six errors");
     // Sorted: a Durable Object may run queued socket messages out of order (see FrameReorderer).
-    expect(errors.map((e) => e.code).sort()).toEqual(["audio_too_long", "invalid_audio", "invalid_message", "invalid_message", "invalid_message"]);
+    expect(errors.map((e) => e.code).sort()).toEqual(["audio_too_long", "invalid_audio", "invalid_message", "invalid_message", "invalid_message", "invalid_message"]);
     // A full second in one message is fine, and none of the refused audio reached the loop.
     browser.sendBytes(new Uint8Array(32_000));
     await eventually(() => callStub(call.id).mediaSession(), (m) => m?.framesIn === 1, "the one accepted message to be counted");

@@ -202,6 +202,10 @@ describe("dashboard: agents", () => {
     expect(page.text).toContain('<script src="/app/static/test-call.js" defer="">');
     expect(page.text).toContain(`data-url="/app/agents/${agent.id}/test-call"`);
     expect(page.text).toContain(`data-csrf="${browser.csrfToken}"`);
+    // The keypad, hidden until the call is live, in the phone's layout.
+    expect(page.text).toContain('<div class="keypad" id="test-call-keypad" role="group" aria-label="Keypad" hidden="">');
+    expect([...page.text.matchAll(/data-key="([^"]+)"/g)].map((m) => m[1]).join("")).toBe("123456789*0#");
+    expect(page.text).toContain('aria-label="Key pound"');
 
     const res = await browser.postJson(`/app/agents/${agent.id}/test-call`);
     expect(res.status).toBe(201);

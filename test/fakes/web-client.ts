@@ -133,6 +133,11 @@ export class WebCallClient extends PlaybackClient {
     this.sendJson({ type: "hangup" });
   }
 
+  /** A key of the page's keypad. */
+  dtmf(digit: string) {
+    this.sendJson({ type: "dtmf", digit });
+  }
+
   /** Ms of audio sent so far. */
   get sentMs(): number {
     return (this.sentSamples * 1000) / WEB_RATE;

@@ -2,13 +2,15 @@
 // (POST /app/agents/:id/test-call with the CSRF header), then speaks the protocol of
 // src/voice/web-protocol.ts on the returned WebSocket: microphone audio goes out as binary
 // PCM16 little-endian mono 16 kHz, the agent's audio (same format) is played in order, marks are
-// echoed once the audio before them has played, `clear` drops queued audio, hangup ends the call.
+// echoed once the audio before them has played, `clear` drops queued audio, keypad keys go as
+// `dtmf`, hangup ends the call.
 (function () {
   "use strict";
   var panel = document.getElementById("test-call");
   if (!panel) return;
   var startButton = document.getElementById("test-call-start");
   var hangupButton = document.getElementById("test-call-hangup");
+  var keypad = document.getElementById("test-call-keypad");
   var statusLine = document.getElementById("test-call-status");
   var RATE = 16000;
 
@@ -30,6 +32,7 @@
     startButton.hidden = live;
     startButton.disabled = live;
     hangupButton.hidden = !live;
+    keypad.hidden = !live;
   }
 
   function micProblem(error) {
@@ -195,6 +198,10 @@
   }
 
   startButton.addEventListener("click", function () { start(); });
+  keypad.addEventListener("click", function (event) {
+    var key = event.target.closest("button[data-key]");
+    if (key) send(JSON.stringify({ type: "dtmf", digit: key.getAttribute("data-key") }));
+  });
   hangupButton.addEventListener("click", function () {
     send(JSON.stringify({ type: "hangup" }));
     say("Hanging up…");

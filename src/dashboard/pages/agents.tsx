@@ -231,11 +231,14 @@ function NumbersSection({ c, agent, numbers }: { c: DashboardContext; agent: Age
   );
 }
 
+/** The phone keypad of the test call, in its usual layout, with the names a screen reader says. */
+const KEYPAD_KEYS = [..."123456789"].map((k) => [k, k]).concat([["*", "star"], ["0", "0"], ["#", "pound"]]);
+
 function TestCallSection({ c, agent }: { c: DashboardContext; agent: Agent }) {
   return (
     <section aria-labelledby="test-call-heading" class="card" id="test-call" data-url={`/app/agents/${agent.id}/test-call`} data-csrf={c.get("session").csrfToken}>
       <h2 id="test-call-heading">Test call</h2>
-      <p>Talk to the agent from this browser with your microphone. The call counts like any other call.</p>
+      <p>Talk to the agent from this browser with your microphone, and press keys on the keypad as a caller would. The call counts like any other call.</p>
       <div class="call-panel">
         <button type="button" class="btn" id="test-call-start" disabled={agent.status !== "active"}>
           Start test call
@@ -246,6 +249,13 @@ function TestCallSection({ c, agent }: { c: DashboardContext; agent: Agent }) {
         <p class="call-status" id="test-call-status" role="status" aria-live="polite">
           {agent.status === "active" ? "Not connected." : "Only an active agent can take a test call."}
         </p>
+      </div>
+      <div class="keypad" id="test-call-keypad" role="group" aria-label="Keypad" hidden>
+        {KEYPAD_KEYS.map(([key, name]) => (
+          <button type="button" class="btn-secondary" data-key={key} aria-label={`Key ${name}`}>
+            {key}
+          </button>
+        ))}
       </div>
       <noscript>
         <p>The test call needs JavaScript.</p>
