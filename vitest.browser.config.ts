@@ -15,7 +15,7 @@ export default defineConfig({
     // over the machine's two cores and time each other out.
     fileParallelism: false,
     // A scenario waits on real time: a campaign's dials, a conversation, a webhook delivery.
-    testTimeout: 90_000,
+    testTimeout: 120_000,
     hookTimeout: 60_000,
     // A timed-out scenario is a failure to look at, not one to retry into a pass.
     retry: 0,

@@ -28,6 +28,9 @@ export async function newPage(browser: Browser, device: "desktop" | "phone" = "d
     ...options,
   });
   const page = await context.newPage();
+  // A loaded CI machine (one wrangler dev, Chromium and workerd sharing two cores) has taken
+  // over 30 s, Playwright's default, to load a page once.
+  page.setDefaultNavigationTimeout(60_000);
   const problems: string[] = [];
   page.on("pageerror", (error) => problems.push(`uncaught: ${error.message}`));
   page.on("console", (message) => {
