@@ -44,7 +44,7 @@ describe("test call from the agent page", () => {
     await eventually("the greeting to be played", async () => {
       const { turns } = await api<{ turns: { speaker: string; text: string }[] }>("GET", `/calls/${calls[0].id}/transcript`);
       return turns.some((t) => t.speaker === "agent" && t.text === "Hello, this is Maya.") ? true : undefined;
-    });
+    }, 60_000);
     await capture(page, "test-call", "live");
 
     // The keypad, shown while live: its keys reach the agent as the caller's entry.

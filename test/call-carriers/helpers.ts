@@ -9,11 +9,17 @@ import { CATALOGUE_VOICE_ID, newOrg, type ApiClient } from "../helpers/api";
 
 export type Org = ApiClient & { orgId: string };
 
-/** Numbers no other test file buys: a rarely used area code and a random block per file. */
-let next = Math.floor(Math.random() * 3000);
+/**
+ * Numbers no other test file buys: a rarely used area code and a random run per file among 3.2
+ * million (the fake carriers hold every number bought in a run, and a run of 4,000 numbers had
+ * two files collide). Lines 1000–4999 stay clear of the fakes' scripted endings (0002–0005,
+ * 5000+, 9999) and of the BYOC range.
+ */
+const FRESH_NUMBERS = 800 * 4000;
+let next = Math.floor(Math.random() * FRESH_NUMBERS);
 export function freshNumber(): string {
-  next = (next + 1) % 4000;
-  return `+1628555${1000 + next}`;
+  next = (next + 1) % FRESH_NUMBERS;
+  return `+1628${200 + Math.floor(next / 4000)}${1000 + (next % 4000)}`;
 }
 
 /** Twilio's customer (BYOC) account in test/fakes/twilio.ts, which holds every +1{area}55502NN. */
