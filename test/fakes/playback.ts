@@ -394,4 +394,9 @@ export abstract class CarrierPlaybackClient<M extends CarrierServerMessage> exte
   waitForEvent(event: string, options: { from?: number; timeoutMs?: number } = {}): Promise<M> {
     return this.waitFor((m) => m.event === event, { ...options, what: `a ${event} message` });
   }
+
+  /** The first mark (from index `from`) not yet sent back: audio of the agent's that has not played. */
+  waitForUnplayedMark(options: { from?: number; timeoutMs?: number; what?: string } = {}): Promise<M> {
+    return this.waitFor((m) => m.event === "mark" && !this.echoedMarks.includes(m.mark!.name!), { what: "a mark not yet played", ...options });
+  }
 }

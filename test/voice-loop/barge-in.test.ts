@@ -29,7 +29,7 @@ describe("voice loop: barge-in", () => {
     await twilio.silence(700);
 
     // The caller's second turn is answered; play it so it settles.
-    await twilio.waitFor((m) => m.event === "mark" && !twilio.echoedMarks.includes(m.mark!.name!), { from: cleared, what: "the second reply's mark" });
+    await twilio.waitForUnplayedMark({ from: cleared, what: "the second reply's mark" });
     twilio.play();
     const turns = await transcriptOf(callId, 5);
     expect(turns.map((t) => [t.speaker, t.interrupted])).toEqual([

@@ -75,7 +75,7 @@ describe("voice loop: keypad", () => {
     twilio.dtmf("0");
     twilio.dtmf("#");
     await twilio.waitForEvent("clear", { from: before });
-    await twilio.waitFor((m) => m.event === "mark" && !twilio.echoedMarks.includes(m.mark!.name!), { from: before, what: "the entry's answer's mark" });
+    await twilio.waitForUnplayedMark({ from: before, what: "the entry's answer's mark" });
     twilio.play();
     const turns = await transcriptOf(callId, 5);
     expect(turns.map((t) => [t.speaker, t.interrupted])).toEqual([

@@ -137,7 +137,7 @@ describe("voice loop: OpenAI-compatible STT fed by the VAD's utterances", () => 
     await twilio.speak(300); // 600 ms in one run of speech
     await twilio.waitForEvent("clear");
     await twilio.silence(1000);
-    await twilio.waitFor((m) => m.event === "mark" && !twilio.echoedMarks.includes(m.mark!.name!), { what: "the reply's mark" });
+    await twilio.waitForUnplayedMark({ what: "the reply's mark" });
     twilio.play();
     const turns = await transcriptOf(callId, 3);
     expect(turns.map((t) => [t.speaker, t.interrupted])).toEqual([

@@ -229,7 +229,7 @@ describe("voice loop over Telnyx media streaming", () => {
     expect(telnyx.clearedMs).toBeGreaterThan(0);
     await telnyx.silence(700);
 
-    await telnyx.waitFor((m) => m.event === "mark" && !telnyx.echoedMarks.includes(m.mark!.name!), { from: before, what: "the reply's mark" });
+    await telnyx.waitForUnplayedMark({ from: before, what: "the reply's mark" });
     telnyx.play();
     const turns = await transcriptOf(call.callId, 3);
     expect(turns.map((t) => [t.speaker, t.interrupted])).toEqual([

@@ -29,7 +29,7 @@ describe("voice loop: interruption settings", () => {
     expect(await chatRequests(marker)).toHaveLength(1);
 
     twilio.play(); // the long reply plays out; only then is the held question answered
-    const answerMark = await twilio.waitFor((m) => m.event === "mark" && !twilio.echoedMarks.includes(m.mark!.name!), { what: "the answer's mark" });
+    const answerMark = await twilio.waitForUnplayedMark({ what: "the answer's mark" });
     expect(answerMark.mark!.name).toMatch(/-c0$/);
     twilio.play();
     const turns = await transcriptOf(callId, 5);
@@ -65,14 +65,14 @@ describe("voice loop: interruption settings", () => {
     await twilio.silence(700);
     await heldText(callId, "Thursday works");
     twilio.play();
-    await twilio.waitFor((m) => m.event === "mark" && !twilio.echoedMarks.includes(m.mark!.name!), { what: "the held answer's mark" });
+    await twilio.waitForUnplayedMark({ what: "the held answer's mark" });
     expect(twilio.clears).toBe(0);
     // While "Thursday it is." waits to play, five words stop it.
     const before = twilio.received.length;
     await twilio.speak(1500);
     await twilio.waitForEvent("clear", { from: before });
     await twilio.silence(700);
-    await twilio.waitFor((m) => m.event === "mark" && !twilio.echoedMarks.includes(m.mark!.name!), { from: before, what: "the address answer's mark" });
+    await twilio.waitForUnplayedMark({ from: before, what: "the address answer's mark" });
     twilio.play();
     // (The transcript is in stream-time order, which this test's caller, silent while the agent
     // plays, does not keep for the agent's turns: each speaker's turns are checked in order.)
@@ -138,7 +138,7 @@ describe("voice loop: max_duration", () => {
     const before = twilio.received.length;
     await tick(callId);
     await twilio.waitForEvent("clear", { from: before });
-    await twilio.waitFor((m) => m.event === "mark" && !twilio.echoedMarks.includes(m.mark!.name!), { from: before, what: "the goodbye's mark" });
+    await twilio.waitForUnplayedMark({ from: before, what: "the goodbye's mark" });
     // The caller talks over the goodbye: heard, not answered, and the goodbye is not cut.
     await twilio.speak(1200);
     await twilio.silence(700);
